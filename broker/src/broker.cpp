@@ -1,0 +1,198 @@
+#include "broker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <zmq.hpp>
+
+#include "aip/plugin/duration.hpp"
+#include "event_log.hpp"
+#include "signals.hpp"
+
+namespace aip::broker {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Messages taken in per loop turn before timers run, so that a flood cannot starve detection.
+constexpr int kMaxMessagesPerTurn = 10000;
+// Upper bound on one poll wait; the engine normally asks for an earlier wake-up.
+constexpr plugin::Duration kMaxPollWait{1000};
+// Frames beyond this are read and dropped, so that a hostile message cannot exhaust memory.
+constexpr std::size_t kMaxFramesRead = 8;
+
+class Host {
+public:
+    explicit Host(const BrokerOptions& options)
+        : options_(options), engine_(options.engine, Clock::now()), router_(context_, zmq::socket_type::router) {
+        configure_socket();
+        bind_endpoints();
+    }
+
+    int run() {
+        StopSignals signals;
+        spdlog::info("broker running: heartbeat {} x {}, device grace {}, client grace {}",
+                     plugin::format_duration(options_.engine.heartbeat_interval), options_.engine.liveness,
+                     plugin::format_duration(options_.engine.device_grace),
+                     plugin::format_duration(options_.engine.client_grace));
+
+        while (true) {
+            const int signal_number = wait_for_work(signals);
+            if (signal_number != 0) {
+                spdlog::info("received signal {}, shutting down", signal_number);
+                break;
+            }
+
+            // Take in everything that arrived before running timers: after a stall of this loop,
+            // peers whose messages are queued must not be convicted for the stall.
+            receive_messages();
+            engine_.on_tick(Clock::now());
+            flush();
+        }
+
+        shut_down();
+        return 0;
+    }
+
+private:
+    void configure_socket() {
+        router_.set(zmq::sockopt::router_mandatory, 1);
+        router_.set(zmq::sockopt::linger, static_cast<int>(options_.shutdown_timeout.count()));
+        // libzmq drops a connection that sends a single frame above this; the engine rejects
+        // smaller oversize messages with an ERROR naming the limit.
+        const auto frame_limit = static_cast<std::int64_t>(options_.engine.max_message_bytes) * 2 + 4096;
+        router_.set(zmq::sockopt::maxmsgsize, frame_limit);
+        router_.set(zmq::sockopt::sndhwm, 100000);
+        router_.set(zmq::sockopt::rcvhwm, 100000);
+        // Close dead TCP connections too, in addition to the protocol's own heartbeats.
+        const auto interval_ms = static_cast<int>(options_.engine.heartbeat_interval.count());
+        router_.set(zmq::sockopt::heartbeat_ivl, interval_ms);
+        router_.set(zmq::sockopt::heartbeat_timeout,
+                    interval_ms * static_cast<int>(options_.engine.liveness));
+    }
+
+    void bind_endpoints() {
+        for (const auto& endpoint : options_.bind_endpoints) {
+            try {
+                router_.bind(endpoint);
+            } catch (const zmq::error_t& error) {
+                throw std::runtime_error("cannot bind " + endpoint + ": " + error.what() +
+                                         " (is another broker using it?)");
+            }
+            const auto bound = router_.get(zmq::sockopt::last_endpoint);
+            spdlog::info("listening on {}", bound);
+            // Machine-readable line on stdout: tests and scripts that bind port * read it.
+            std::cout << "aip-broker listening on " << bound << std::endl;
+        }
+    }
+
+    // Waits until a message or a signal arrives or the engine's next wake-up; returns the signal.
+    int wait_for_work(StopSignals& signals) {
+        auto wait = kMaxPollWait;
+        if (const auto wakeup = engine_.next_wakeup()) {
+            const auto until = std::chrono::duration_cast<plugin::Duration>(*wakeup - Clock::now());
+            // Round up so that the loop does not wake a millisecond early and spin.
+            wait = std::clamp(until + plugin::Duration{1}, plugin::Duration{0}, kMaxPollWait);
+        }
+
+        zmq::pollitem_t items[] = {
+            {router_.handle(), 0, ZMQ_POLLIN, 0},
+            {nullptr, signals.fd(), ZMQ_POLLIN, 0},
+        };
+        zmq::poll(items, 2, wait);
+        if ((items[1].revents & ZMQ_POLLIN) != 0) {
+            return signals.take();
+        }
+        return 0;
+    }
+
+    void receive_messages() {
+        for (int count = 0; count < kMaxMessagesPerTurn; ++count) {
+            zmq::message_t identity;
+            if (!router_.recv(identity, zmq::recv_flags::dontwait)) {
+                return;
+            }
+
+            proto::Frames frames;
+            std::size_t extra_frames = 0;
+            while (router_.get(zmq::sockopt::rcvmore) != 0) {
+                zmq::message_t part;
+                (void)router_.recv(part, zmq::recv_flags::none);
+                if (frames.size() < kMaxFramesRead) {
+                    frames.emplace_back(part.to_string());
+                } else {
+                    ++extra_frames;
+                }
+            }
+            if (extra_frames > 0) {
+                // Keep the count visible to the codec: it rejects the message as too_many_frames.
+                frames.emplace_back();
+            }
+
+            engine_.on_message(identity.to_string(), frames, Clock::now());
+            flush();
+        }
+    }
+
+    void flush() {
+        const auto now = Clock::now();
+        for (auto& outgoing : engine_.take_outgoing()) {
+            send(outgoing);
+        }
+        for (const auto& event : engine_.take_events()) {
+            event_log_.log(event, now);
+        }
+    }
+
+    void send(const plugin::Outgoing& outgoing) {
+        try {
+            zmq::message_t identity(outgoing.routing_id.data(), outgoing.routing_id.size());
+            if (!router_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                spdlog::warn("send queue full for routing_id={}, message dropped",
+                             format_routing_id(outgoing.routing_id));
+                return;
+            }
+            for (std::size_t i = 0; i < outgoing.frames.size(); ++i) {
+                const auto& frame = outgoing.frames[i];
+                const auto more = i + 1 < outgoing.frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+                (void)router_.send(zmq::buffer(frame.data(), frame.size()), more);
+            }
+        } catch (const zmq::error_t& error) {
+            if (error.num() == EHOSTUNREACH) {
+                // The peer's connection is gone; its silence will be detected by heartbeats.
+                spdlog::debug("peer routing_id={} is unreachable, message dropped",
+                              format_routing_id(outgoing.routing_id));
+                return;
+            }
+            spdlog::error("sending to routing_id={} failed: {}", format_routing_id(outgoing.routing_id),
+                          error.what());
+        }
+    }
+
+    void shut_down() {
+        engine_.shutdown(Clock::now());
+        flush();
+        const auto stats = engine_.stats();
+        spdlog::info("broker stopped: {} messages in, {} out, {} rejected, {} tasks completed, {} failed",
+                     stats.messages_in, stats.messages_out, stats.protocol_errors, stats.tasks_completed,
+                     stats.tasks_failed);
+    }
+
+    const BrokerOptions& options_;
+    plugin::Engine engine_;
+    zmq::context_t context_;
+    zmq::socket_t router_;
+    EventLog event_log_;
+};
+
+}  // namespace
+
+int run_broker(const BrokerOptions& options) {
+    Host host(options);
+    return host.run();
+}
+
+}  // namespace aip::broker

@@ -1,0 +1,205 @@
+#include "options.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <stdexcept>
+
+#include "aip/plugin/duration.hpp"
+#include "aip/plugin/reconnection.hpp"
+
+namespace aip::broker {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kDefaultEndpoint = "tcp://127.0.0.1:5555";
+
+// Thrown for an invalid value; caught in parse_options and printed as a usage error.
+struct OptionError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+plugin::Duration duration_option(const po::variables_map& values, const char* name,
+                                 bool allow_zero) {
+    const auto& text = values[name].as<std::string>();
+    const auto parsed = plugin::parse_duration(text);
+    if (!parsed) {
+        throw OptionError("invalid value '" + text + "' for --" + name +
+                          ": expected a number followed by ms, s, m or h, such as 250ms or 2s");
+    }
+    if (!allow_zero && parsed->count() == 0) {
+        throw OptionError("invalid value '" + text + "' for --" + name + ": must be above zero");
+    }
+    return *parsed;
+}
+
+po::options_description describe_options() {
+    po::options_description general("General");
+    general.add_options()
+        ("help,h", "print this help and exit")
+        ("config", po::value<std::string>(),
+         "read options from this file (INI style: one 'name = value' per line, names as the "
+         "long options without dashes); command-line values take precedence")
+        ("log-level", po::value<std::string>()->default_value("info"),
+         "trace, debug, info, warn, error or off");
+
+    po::options_description network("Network");
+    network.add_options()
+        ("bind", po::value<std::vector<std::string>>()->composing(),
+         "endpoint to bind the ROUTER socket to; repeatable; tcp://HOST:PORT or ipc://PATH; "
+         "a port of * picks a free port (default tcp://127.0.0.1:5555)")
+        ("max-message-size", po::value<std::size_t>()->default_value(proto::kDefaultMaxMessageBytes),
+         "largest accepted message in bytes, all frames together (1024 to 268435456)");
+
+    po::options_description liveness("Liveness and timeouts (durations: 250ms, 2s, 1m, 1h)");
+    liveness.add_options()
+        ("heartbeat-interval", po::value<std::string>()->default_value("1s"),
+         "heartbeat interval announced to peers")
+        ("heartbeat-liveness", po::value<unsigned>()->default_value(3),
+         "silent intervals after which a peer is declared lost (1 to 100)")
+        ("device-grace", po::value<std::string>()->default_value("30s"),
+         "how long a DISCONNECTED device may re-register before it is REMOVED")
+        ("client-grace", po::value<std::string>()->default_value("0ms"),
+         "how long a silent orchestrator may resume before its running tasks are cancelled")
+        ("task-timeout", po::value<std::string>()->default_value("10m"),
+         "deadline of a task that was submitted without one")
+        ("dispatch-timeout", po::value<std::string>()->default_value("5s"),
+         "how long a device may take to acknowledge an assigned task")
+        ("shutdown-timeout", po::value<std::string>()->default_value("2s"),
+         "how long to try delivering DISCONNECT to peers when stopping");
+
+    po::options_description reconnect("Reconnect policy recommended to peers in REGISTERED");
+    reconnect.add_options()
+        ("reconnect-policy", po::value<std::string>()->default_value("exponential"),
+         "exponential, linear, immediate or none")
+        ("max-retries", po::value<unsigned>()->default_value(5), "retries before a peer gives up")
+        ("initial-backoff", po::value<std::string>()->default_value("1s"), "first retry delay")
+        ("max-backoff", po::value<std::string>()->default_value("60s"), "cap on every delay")
+        ("backoff-multiplier", po::value<double>()->default_value(2.0),
+         "growth factor of exponential backoff (at least 1)")
+        ("jitter", po::value<std::string>()->default_value("full"),
+         "none, full, equal, decorrelated or proportional");
+
+    po::options_description all("Usage: aip-broker [options]\n\nOptions");
+    all.add(general).add(network).add(liveness).add(reconnect);
+    return all;
+}
+
+void fill_reconnect_advice(const po::variables_map& values, plugin::ReconnectionPolicy& policy) {
+    const auto& policy_name = values["reconnect-policy"].as<std::string>();
+    const auto parsed_policy = plugin::parse_backoff_policy(policy_name);
+    if (!parsed_policy) {
+        throw OptionError("invalid value '" + policy_name +
+                          "' for --reconnect-policy: expected exponential, linear, immediate or none");
+    }
+    policy.policy = *parsed_policy;
+
+    const auto& jitter_name = values["jitter"].as<std::string>();
+    const auto parsed_jitter = plugin::parse_jitter(jitter_name);
+    if (!parsed_jitter) {
+        throw OptionError("invalid value '" + jitter_name +
+                          "' for --jitter: expected none, full, equal, decorrelated or proportional");
+    }
+    policy.jitter = *parsed_jitter;
+
+    policy.max_retries = values["max-retries"].as<unsigned>();
+    policy.initial_backoff = duration_option(values, "initial-backoff", true);
+    policy.max_backoff = duration_option(values, "max-backoff", true);
+    policy.multiplier = values["backoff-multiplier"].as<double>();
+
+    if (const auto problem = policy.validate()) {
+        throw OptionError("invalid reconnect policy: " + *problem);
+    }
+}
+
+BrokerOptions build_options(const po::variables_map& values) {
+    BrokerOptions options;
+
+    if (values.count("bind") != 0) {
+        options.bind_endpoints = values["bind"].as<std::vector<std::string>>();
+    } else {
+        options.bind_endpoints = {kDefaultEndpoint};
+    }
+    for (const auto& endpoint : options.bind_endpoints) {
+        if (endpoint.rfind("tcp://", 0) != 0 && endpoint.rfind("ipc://", 0) != 0) {
+            throw OptionError("invalid value '" + endpoint +
+                              "' for --bind: expected tcp://HOST:PORT or ipc://PATH");
+        }
+    }
+
+    options.log_level = values["log-level"].as<std::string>();
+    static const std::vector<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+    if (std::find(kLevels.begin(), kLevels.end(), options.log_level) == kLevels.end()) {
+        throw OptionError("invalid value '" + options.log_level +
+                          "' for --log-level: expected trace, debug, info, warn, error or off");
+    }
+
+    auto& engine = options.engine;
+    engine.heartbeat_interval = duration_option(values, "heartbeat-interval", false);
+    engine.liveness = values["heartbeat-liveness"].as<unsigned>();
+    if (engine.liveness < 1 || engine.liveness > 100) {
+        throw OptionError("invalid value '" + std::to_string(engine.liveness) +
+                          "' for --heartbeat-liveness: expected 1 to 100");
+    }
+    engine.device_grace = duration_option(values, "device-grace", true);
+    engine.client_grace = duration_option(values, "client-grace", true);
+    engine.default_task_timeout = duration_option(values, "task-timeout", false);
+    engine.dispatch_timeout = duration_option(values, "dispatch-timeout", false);
+    options.shutdown_timeout = duration_option(values, "shutdown-timeout", true);
+
+    engine.max_message_bytes = values["max-message-size"].as<std::size_t>();
+    if (engine.max_message_bytes < 1024 || engine.max_message_bytes > 268435456) {
+        throw OptionError("invalid value '" + std::to_string(engine.max_message_bytes) +
+                          "' for --max-message-size: expected 1024 to 268435456 bytes");
+    }
+
+    fill_reconnect_advice(values, engine.advised_reconnect);
+
+    std::random_device entropy;
+    engine.seed = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
+    return options;
+}
+
+}  // namespace
+
+ParseResult parse_options(int argc, const char* const* argv) {
+    const auto description = describe_options();
+    po::variables_map values;
+
+    try {
+        po::store(po::parse_command_line(argc, argv, description), values);
+
+        if (values.count("config") != 0) {
+            const auto& path = values["config"].as<std::string>();
+            std::ifstream file(path);
+            if (!file) {
+                std::cerr << "aip-broker: error: cannot open config file '" << path
+                          << "': check the path and its permissions\n";
+                return {std::nullopt, 2};
+            }
+            po::store(po::parse_config_file(file, description), values);
+        }
+        po::notify(values);
+    } catch (const po::error& error) {
+        std::cerr << "aip-broker: error: " << error.what() << "\nRun 'aip-broker --help' for the options.\n";
+        return {std::nullopt, 2};
+    }
+
+    if (values.count("help") != 0) {
+        std::cout << description << "\n";
+        return {std::nullopt, 0};
+    }
+
+    try {
+        return {build_options(values), 0};
+    } catch (const OptionError& error) {
+        std::cerr << "aip-broker: error: " << error.what() << "\n";
+        return {std::nullopt, 2};
+    }
+}
+
+}  // namespace aip::broker

@@ -1,0 +1,29 @@
+// Command line and config file options of aip-broker.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aip/plugin/engine.hpp"
+
+namespace aip::broker {
+
+struct BrokerOptions {
+    std::vector<std::string> bind_endpoints;
+    plugin::EngineConfig engine;
+    std::string log_level{"info"};
+    plugin::Duration shutdown_timeout{2000};  // bound on flushing DISCONNECTs at exit
+};
+
+// Outcome of parsing: options to run with, or an exit code (help printed: 0, usage error: 2).
+struct ParseResult {
+    std::optional<BrokerOptions> options;
+    int exit_code{0};
+};
+
+// Parses argv and the optional --config file. Prints help or a clear error naming the option
+// and the value to stdout/stderr; never throws.
+[[nodiscard]] ParseResult parse_options(int argc, const char* const* argv);
+
+}  // namespace aip::broker
