@@ -1,0 +1,220 @@
+#include "aip/plugin/heartbeat_manager.hpp"
+
+#include <exception>
+#include <limits>
+#include <stdexcept>
+
+#include "aip/plugin/duration.hpp"
+
+namespace aip::plugin {
+namespace {
+
+// Returns `interval` x `count`, saturating at the largest Duration.
+Duration times(Duration interval, std::uint32_t count) noexcept {
+    const auto max = std::numeric_limits<Duration::rep>::max();
+    if (count != 0 && interval.count() > max / static_cast<Duration::rep>(count)) {
+        return Duration{max};
+    }
+    return interval * count;
+}
+
+// Returns `at` + `delta`, saturating at the latest TimePoint, so that huge intervals cannot wrap.
+TimePoint later(TimePoint at, Duration delta) noexcept {
+    const auto room = TimePoint::max() - at;
+    if (room <= delta) {
+        return TimePoint::max();
+    }
+    return at + delta;
+}
+
+void require_positive(Duration interval, std::string_view what) {
+    if (interval <= Duration{0}) {
+        throw std::invalid_argument(std::string(what) + " (" + format_duration(interval) +
+                                    ") must be positive");
+    }
+}
+
+}  // namespace
+
+std::string_view to_string(SendResult result) noexcept {
+    switch (result) {
+        case SendResult::Sent: return "sent";
+        case SendResult::NotConnected: return "not_connected";
+        case SendResult::Failed: return "failed";
+    }
+    return "unknown";
+}
+
+HeartbeatManager::HeartbeatManager(Duration default_interval, std::uint32_t liveness)
+    : default_interval_(default_interval), liveness_(liveness) {
+    require_positive(default_interval, "heartbeat interval");
+    if (liveness == 0) {
+        throw std::invalid_argument("heartbeat liveness (0) must be at least 1");
+    }
+}
+
+void HeartbeatManager::start_heartbeat(const std::string& id, TimePoint now,
+                                       std::optional<Duration> interval) {
+    const Duration chosen = interval.value_or(default_interval_);
+    require_positive(chosen, "heartbeat interval of peer '" + id + "'");
+
+    auto [peer, inserted] = peers_.try_emplace(id);
+    if (!inserted) {
+        erase_timers(peer);
+    }
+    peer->second = Peer{};
+    peer->second.serial = next_serial_++;
+    peer->second.interval = chosen;
+
+    schedule_send(peer, later(now, chosen));
+    schedule_receive(peer, later(now, times(chosen, liveness_)));
+}
+
+void HeartbeatManager::stop_heartbeat(const std::string& id) {
+    const auto peer = peers_.find(id);
+    if (peer == peers_.end()) {
+        return;
+    }
+    erase_timers(peer);
+    peers_.erase(peer);
+}
+
+void HeartbeatManager::stop_all() {
+    timers_.clear();
+    peers_.clear();
+}
+
+bool HeartbeatManager::is_running(const std::string& id) const { return peers_.contains(id); }
+
+std::optional<Duration> HeartbeatManager::get_interval(const std::string& id) const {
+    const auto peer = peers_.find(id);
+    if (peer == peers_.end()) {
+        return std::nullopt;
+    }
+    return peer->second.interval;
+}
+
+void HeartbeatManager::on_received(const std::string& id, TimePoint now) {
+    const auto peer = peers_.find(id);
+    if (peer == peers_.end()) {
+        return;
+    }
+    peer->second.stall_extended = false;
+    schedule_receive(peer, later(now, times(peer->second.interval, liveness_)));
+}
+
+void HeartbeatManager::on_sent(const std::string& id, TimePoint now) {
+    const auto peer = peers_.find(id);
+    if (peer == peers_.end()) {
+        return;
+    }
+    schedule_send(peer, later(now, peer->second.interval));
+}
+
+HeartbeatManager::Due HeartbeatManager::poll(TimePoint now) { return collect(now, nullptr); }
+
+HeartbeatManager::Due HeartbeatManager::poll(TimePoint now, const SendFunction& send) {
+    return collect(now, &send);
+}
+
+HeartbeatManager::Due HeartbeatManager::collect(TimePoint now, const SendFunction* send) {
+    Due due;
+    const std::optional<Duration> gap =
+        last_poll_ && now > *last_poll_ ? std::optional<Duration>(
+                                              std::chrono::duration_cast<Duration>(now - *last_poll_))
+                                        : std::nullopt;
+    last_poll_ = now;
+
+    // Take every due timer out first: rescheduling inside the loop would revisit them.
+    std::vector<Timer> fired;
+    while (!timers_.empty() && timers_.begin()->at <= now) {
+        fired.push_back(*timers_.begin());
+        timers_.erase(timers_.begin());
+    }
+
+    // Receive deadlines first, so that a peer lost at this poll gets no heartbeat. Lost peers stay
+    // in peers_ until the end because `fired` still points at their ids.
+    std::vector<PeerMap::iterator> lost;
+    for (const Timer& timer : fired) {
+        if (timer.kind != TimerKind::Receive) {
+            continue;
+        }
+        const auto peer = peers_.find(*timer.id);
+        Peer& state = peer->second;
+
+        if (gap && *gap > state.interval && !state.stall_extended) {
+            state.stall_extended = true;
+            due.stall = *gap;
+            ++due.stall_extended;
+            schedule_receive(peer, later(timer.at, *gap));
+            continue;
+        }
+
+        state.lost = true;
+        due.lost.push_back(peer->first);
+        lost.push_back(peer);
+    }
+
+    for (const Timer& timer : fired) {
+        if (timer.kind != TimerKind::Send) {
+            continue;
+        }
+        const auto peer = peers_.find(*timer.id);
+        if (peer->second.lost) {
+            continue;
+        }
+
+        SendResult result = SendResult::Sent;
+        if (send != nullptr) {
+            try {
+                result = (*send)(peer->first);
+            } catch (const std::exception&) {
+                result = SendResult::Failed;
+            }
+        }
+
+        switch (result) {
+            case SendResult::Sent: due.send_heartbeat.push_back(peer->first); break;
+            case SendResult::NotConnected: due.not_connected.push_back(peer->first); break;
+            case SendResult::Failed: due.send_failed.push_back(peer->first); break;
+        }
+        schedule_send(peer, later(now, peer->second.interval));
+    }
+
+    for (const auto peer : lost) {
+        erase_timers(peer);
+        peers_.erase(peer);
+    }
+    return due;
+}
+
+std::optional<TimePoint> HeartbeatManager::next_deadline() const {
+    if (timers_.empty()) {
+        return std::nullopt;
+    }
+    return timers_.begin()->at;
+}
+
+std::size_t HeartbeatManager::size() const noexcept { return peers_.size(); }
+
+void HeartbeatManager::schedule_send(PeerMap::iterator peer, TimePoint at) {
+    Peer& state = peer->second;
+    timers_.erase(Timer{state.send_at, state.serial, TimerKind::Send, nullptr});
+    state.send_at = at;
+    timers_.insert(Timer{at, state.serial, TimerKind::Send, &peer->first});
+}
+
+void HeartbeatManager::schedule_receive(PeerMap::iterator peer, TimePoint at) {
+    Peer& state = peer->second;
+    timers_.erase(Timer{state.receive_deadline, state.serial, TimerKind::Receive, nullptr});
+    state.receive_deadline = at;
+    timers_.insert(Timer{at, state.serial, TimerKind::Receive, &peer->first});
+}
+
+void HeartbeatManager::erase_timers(PeerMap::iterator peer) {
+    const Peer& state = peer->second;
+    timers_.erase(Timer{state.send_at, state.serial, TimerKind::Send, nullptr});
+    timers_.erase(Timer{state.receive_deadline, state.serial, TimerKind::Receive, nullptr});
+}
+
+}  // namespace aip::plugin

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aip/plugin/time.hpp"
 
@@ -30,7 +31,15 @@ struct ReconnectionPolicy {
 
     // Returns an error naming the option and the value, or nullopt when the policy is valid.
     [[nodiscard]] std::optional<std::string> validate() const;
+
+    // Returns advice for a valid but risky policy (Immediate), one sentence each, for the caller
+    // to log; empty when there is nothing to say.
+    [[nodiscard]] std::vector<std::string> warnings() const;
 };
+
+// The warning that warnings() returns for BackoffPolicy::Immediate.
+inline constexpr std::string_view kImmediateWarning =
+    "immediate reconnection can overwhelm a server; use it for tests only";
 
 // Uniform random numbers in [0, 1); injectable so that tests are exact.
 using RandomSource = std::function<double()>;
@@ -41,6 +50,8 @@ using RandomSource = std::function<double()>;
 // The sequence of delays of one reconnection episode. A value object: no clock, no I/O.
 class ReconnectionStrategy {
 public:
+    // Throws std::invalid_argument with the validate() message when the policy is invalid, or
+    // when `random` is empty.
     ReconnectionStrategy(ReconnectionPolicy policy, RandomSource random);
 
     // Returns the delay before the next retry, or nullopt when the policy allows no more retries.

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +52,22 @@ public:
 
     [[nodiscard]] std::optional<TimePoint> next_deadline() const;
     [[nodiscard]] std::size_t size() const noexcept;
+
+private:
+    struct Operation {
+        OperationKind kind;
+        std::string name;
+        Duration timeout;
+        TimePoint deadline;
+    };
+
+    std::map<OperationId, Operation> operations_;
+    // (deadline, id): ordered by deadline, ties in start order.
+    std::set<std::pair<TimePoint, OperationId>> deadlines_;
+    OperationId next_id_{1};
 };
+
+// Returns the error text for an expired operation: "operation 'X' timed out after 5s".
+[[nodiscard]] std::string timeout_message(const TimeoutManager::Expired& expired);
 
 }  // namespace aip::plugin
