@@ -47,6 +47,8 @@ struct ReconnectAdvice {
     std::chrono::milliseconds max_backoff{60000};
     double multiplier{2.0};
     std::string jitter{"full"};
+
+    friend bool operator==(const ReconnectAdvice&, const ReconnectAdvice&) = default;
 };
 
 struct Register {
@@ -55,6 +57,8 @@ struct Register {
     std::vector<std::string> capabilities;
     std::uint32_t slots{1};
     std::optional<std::string> session_token;
+
+    friend bool operator==(const Register&, const Register&) = default;
 };
 
 struct Registered {
@@ -63,12 +67,18 @@ struct Registered {
     std::uint32_t liveness{3};
     std::uint64_t max_message_bytes{kDefaultMaxMessageBytes};
     ReconnectAdvice reconnect;
+
+    friend bool operator==(const Registered&, const Registered&) = default;
 };
 
-struct Heartbeat {};
+struct Heartbeat {
+    friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
+};
 
 struct Disconnect {
     std::string reason;
+
+    friend bool operator==(const Disconnect&, const Disconnect&) = default;
 };
 
 struct Error {
@@ -77,6 +87,8 @@ struct Error {
     std::optional<std::uint8_t> command;
     std::optional<std::string> task_id;
     std::vector<std::uint64_t> supported_versions;
+
+    friend bool operator==(const Error&, const Error&) = default;
 };
 
 struct Submit {
@@ -87,11 +99,15 @@ struct Submit {
     std::uint32_t max_attempts{1};
     bool reassign{true};
     std::string payload;
+
+    friend bool operator==(const Submit&, const Submit&) = default;
 };
 
 struct Accepted {
     std::string task_id;
     bool duplicate{false};
+
+    friend bool operator==(const Accepted&, const Accepted&) = default;
 };
 
 struct TaskUpdate {
@@ -103,15 +119,21 @@ struct TaskUpdate {
     std::string device_id;
     std::string error;
     std::optional<std::string> payload;
+
+    friend bool operator==(const TaskUpdate&, const TaskUpdate&) = default;
 };
 
 struct Cancel {
     std::string task_id;
+
+    friend bool operator==(const Cancel&, const Cancel&) = default;
 };
 
 struct Query {
     std::uint64_t request_id{0};
     std::string what;  // "devices" or "tasks"
+
+    friend bool operator==(const Query&, const Query&) = default;
 };
 
 struct DeviceInfo {
@@ -121,6 +143,8 @@ struct DeviceInfo {
     std::uint32_t slots{0};
     std::uint32_t running{0};
     std::chrono::milliseconds last_seen{0};
+
+    friend bool operator==(const DeviceInfo&, const DeviceInfo&) = default;
 };
 
 struct TaskInfo {
@@ -130,16 +154,22 @@ struct TaskInfo {
     std::string reason;
     std::string device_id;
     std::uint32_t attempts{0};
+
+    friend bool operator==(const TaskInfo&, const TaskInfo&) = default;
 };
 
 struct QueryReply {
     std::uint64_t request_id{0};
     std::vector<DeviceInfo> devices;
     std::vector<TaskInfo> tasks;
+
+    friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
 
 struct Subscribe {
     bool enabled{true};
+
+    friend bool operator==(const Subscribe&, const Subscribe&) = default;
 };
 
 struct Event {
@@ -150,6 +180,8 @@ struct Event {
     std::string device_id;
     std::string client_id;
     std::uint32_t attempts{0};
+
+    friend bool operator==(const Event&, const Event&) = default;
 };
 
 struct Assign {
@@ -157,11 +189,15 @@ struct Assign {
     std::uint32_t attempt{1};
     std::chrono::milliseconds timeout{0};
     std::string payload;
+
+    friend bool operator==(const Assign&, const Assign&) = default;
 };
 
 struct Started {
     std::string task_id;
     std::uint32_t attempt{1};
+
+    friend bool operator==(const Started&, const Started&) = default;
 };
 
 struct Result {
@@ -170,12 +206,16 @@ struct Result {
     bool ok{true};
     std::string error;
     std::optional<std::string> payload;
+
+    friend bool operator==(const Result&, const Result&) = default;
 };
 
 struct Abort {
     std::string task_id;
     std::uint32_t attempt{1};
     std::string reason;
+
+    friend bool operator==(const Abort&, const Abort&) = default;
 };
 
 using Message = std::variant<Register, Registered, Heartbeat, Disconnect, Error, Submit, Accepted,
