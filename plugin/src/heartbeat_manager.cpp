@@ -3,20 +3,12 @@
 #include <exception>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "aip/plugin/duration.hpp"
 
 namespace aip::plugin {
 namespace {
-
-// Returns `interval` x `count`, saturating at the largest Duration.
-Duration times(Duration interval, std::uint32_t count) noexcept {
-    const auto max = std::numeric_limits<Duration::rep>::max();
-    if (count != 0 && interval.count() > max / static_cast<Duration::rep>(count)) {
-        return Duration{max};
-    }
-    return interval * count;
-}
 
 // Returns `at` + `delta`, saturating at the latest TimePoint, so that huge intervals cannot wrap.
 TimePoint later(TimePoint at, Duration delta) noexcept {
@@ -46,10 +38,17 @@ std::string_view to_string(SendResult result) noexcept {
 }
 
 HeartbeatManager::HeartbeatManager(Duration default_interval, std::uint32_t liveness)
-    : default_interval_(default_interval), liveness_(liveness) {
+    : HeartbeatManager(default_interval, liveness, DetectorConfig{}) {}
+
+HeartbeatManager::HeartbeatManager(Duration default_interval, std::uint32_t liveness,
+                                   DetectorConfig detector)
+    : default_interval_(default_interval), liveness_(liveness), detector_(detector) {
     require_positive(default_interval, "heartbeat interval");
     if (liveness == 0) {
         throw std::invalid_argument("heartbeat liveness (0) must be at least 1");
+    }
+    if (auto error = detector_.validate()) {
+        throw std::invalid_argument("invalid failure detector: " + *error);
     }
 }
 
@@ -58,16 +57,21 @@ void HeartbeatManager::start_heartbeat(const std::string& id, TimePoint now,
     const Duration chosen = interval.value_or(default_interval_);
     require_positive(chosen, "heartbeat interval of peer '" + id + "'");
 
-    auto [peer, inserted] = peers_.try_emplace(id);
-    if (!inserted) {
+    Peer fresh{FailureDetector(detector_, chosen, liveness_)};
+    fresh.serial = next_serial_++;
+    fresh.interval = chosen;
+    fresh.detector.restart(now);
+
+    auto peer = peers_.find(id);
+    if (peer != peers_.end()) {
         erase_timers(peer);
+        peer->second = std::move(fresh);
+    } else {
+        peer = peers_.emplace(id, std::move(fresh)).first;
     }
-    peer->second = Peer{};
-    peer->second.serial = next_serial_++;
-    peer->second.interval = chosen;
 
     schedule_send(peer, later(now, chosen));
-    schedule_receive(peer, later(now, times(chosen, liveness_)));
+    schedule_receive(peer, peer->second.detector.lost_at());
 }
 
 void HeartbeatManager::stop_heartbeat(const std::string& id) {
@@ -100,8 +104,19 @@ void HeartbeatManager::on_received(const std::string& id, TimePoint now) {
         return;
     }
     peer->second.stall_extended = false;
-    schedule_receive(peer, later(now, times(peer->second.interval, liveness_)));
+    peer->second.detector.record_arrival(now);
+    schedule_receive(peer, peer->second.detector.lost_at());
 }
+
+std::optional<double> HeartbeatManager::phi(const std::string& id, TimePoint now) const {
+    const auto peer = peers_.find(id);
+    if (peer == peers_.end()) {
+        return std::nullopt;
+    }
+    return peer->second.detector.phi(now);
+}
+
+const DetectorConfig& HeartbeatManager::detector() const noexcept { return detector_; }
 
 void HeartbeatManager::on_sent(const std::string& id, TimePoint now) {
     const auto peer = peers_.find(id);

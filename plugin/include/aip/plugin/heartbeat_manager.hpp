@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aip/plugin/failure_detector.hpp"
 #include "aip/plugin/time.hpp"
 
 namespace aip::plugin {
@@ -34,6 +35,9 @@ class HeartbeatManager {
 public:
     // Throws std::invalid_argument when default_interval <= 0 or liveness == 0.
     HeartbeatManager(Duration default_interval, std::uint32_t liveness);
+    // Same, with the failure detector that decides when a silent peer is lost (Fixed by
+    // default). Also throws std::invalid_argument when `detector` is invalid.
+    HeartbeatManager(Duration default_interval, std::uint32_t liveness, DetectorConfig detector);
 
     // Starts tracking a peer, as if it had just sent and received. Throws std::invalid_argument
     // when the interval is zero or negative. Restarting a running peer resets its timers.
@@ -43,6 +47,10 @@ public:
     void stop_all();
     [[nodiscard]] bool is_running(const std::string& id) const;
     [[nodiscard]] std::optional<Duration> get_interval(const std::string& id) const;
+
+    // Returns the peer's current phi (0 under the Fixed rule), or nullopt for an unknown peer.
+    [[nodiscard]] std::optional<double> phi(const std::string& id, TimePoint now) const;
+    [[nodiscard]] const DetectorConfig& detector() const noexcept;
 
     // Any traffic from the peer proves it alive.
     void on_received(const std::string& id, TimePoint now);
@@ -69,8 +77,8 @@ public:
     // Sends one heartbeat to `id`; called by poll(now, send) for each heartbeat due.
     using SendFunction = std::function<SendResult(const std::string& id)>;
 
-    // Like poll(now), but calls `send` for each heartbeat due, lost peers first excluded.
-    // Sent heartbeats are listed in send_heartbeat, the others in not_connected or send_failed;
+    // Like poll(now), but calls `send` for each heartbeat due, except to peers lost at this poll.
+    // `send` must not call back into this HeartbeatManager. Sent heartbeats are listed in send_heartbeat, the others in not_connected or send_failed;
     // a failure (a Failed result or a std::exception from `send`) never stops the loop.
     [[nodiscard]] Due poll(TimePoint now, const SendFunction& send);
 
@@ -102,6 +110,7 @@ private:
     };
 
     struct Peer {
+        FailureDetector detector;
         std::uint64_t serial{0};
         Duration interval{0};
         TimePoint send_at{};
@@ -119,6 +128,7 @@ private:
 
     Duration default_interval_;
     std::uint32_t liveness_;
+    DetectorConfig detector_;
     PeerMap peers_;
     std::set<Timer> timers_;
     std::uint64_t next_serial_{0};
