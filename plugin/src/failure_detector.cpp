@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "aip/plugin/duration.hpp"
+#include "saturating_time.hpp"
 
 namespace aip::plugin {
 namespace {
@@ -16,10 +17,7 @@ constexpr std::size_t kMaxWindow = 10000;
 double upper_tail(double x) noexcept { return 0.5 * std::erfc(x / std::sqrt(2.0)); }
 
 TimePoint later(TimePoint at, Duration delta) noexcept {
-    if (TimePoint::max() - at <= delta) {
-        return TimePoint::max();
-    }
-    return at + delta;
+    return detail::saturating_add(at, delta);
 }
 
 Duration to_duration(double milliseconds) noexcept {

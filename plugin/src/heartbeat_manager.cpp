@@ -6,17 +6,13 @@
 #include <utility>
 
 #include "aip/plugin/duration.hpp"
+#include "saturating_time.hpp"
 
 namespace aip::plugin {
 namespace {
 
-// Returns `at` + `delta`, saturating at the latest TimePoint, so that huge intervals cannot wrap.
 TimePoint later(TimePoint at, Duration delta) noexcept {
-    const auto room = TimePoint::max() - at;
-    if (room <= delta) {
-        return TimePoint::max();
-    }
-    return at + delta;
+    return detail::saturating_add(at, delta);
 }
 
 void require_positive(Duration interval, std::string_view what) {

@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "saturating_time.hpp"
+
 namespace aip::plugin {
 
 Reconnector::Reconnector(ReconnectionPolicy policy, RandomSource random)
@@ -38,7 +40,7 @@ Reconnector::Event Reconnector::on_attempt_failed(TimePoint now) {
     }
 
     last_delay_ = *delay;
-    next_attempt_at_ = now + *delay;
+    next_attempt_at_ = detail::saturating_add(now, *delay);
     return Event::RetryScheduled;
 }
 

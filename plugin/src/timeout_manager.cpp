@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "aip/plugin/duration.hpp"
+#include "saturating_time.hpp"
 
 namespace aip::plugin {
 
@@ -48,9 +49,7 @@ TimeoutManager::OperationId TimeoutManager::start(OperationKind kind, std::strin
                                     format_duration(chosen) + ") must be positive");
     }
 
-    // Saturate instead of wrapping for absurd timeouts.
-    const TimePoint deadline =
-        TimePoint::max() - now <= chosen ? TimePoint::max() : now + chosen;
+    const TimePoint deadline = detail::saturating_add(now, chosen);
 
     const OperationId id = next_id_++;
     operations_.emplace(id, Operation{kind, std::move(name), chosen, deadline});
