@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <zmq.hpp>
 
 #include "aip/plugin/duration.hpp"
+#include "engine_handle.hpp"
 #include "event_log.hpp"
 #include "signals.hpp"
 
@@ -26,11 +28,15 @@ constexpr std::size_t kMaxFramesRead = 8;
 
 class Host {
 public:
-    explicit Host(const BrokerOptions& options)
-        : options_(options), engine_(options.engine, Clock::now()), router_(context_, zmq::socket_type::router) {
+    Host(const BrokerOptions& options, const aip_plugin_descriptor& descriptor)
+        : options_(options),
+          engine_(descriptor, options.engine, now_ms()),
+          router_(context_, zmq::socket_type::router) {
         configure_socket();
         bind_endpoints();
     }
+
+    EngineHandle& engine() { return engine_; }
 
     int run() {
         StopSignals signals;
@@ -49,7 +55,7 @@ public:
             // Take in everything that arrived before running timers: after a stall of this loop,
             // peers whose messages are queued must not be convicted for the stall.
             receive_messages();
-            engine_.on_tick(Clock::now());
+            engine_.on_tick(now_ms());
             flush();
         }
 
@@ -93,7 +99,7 @@ private:
     int wait_for_work(StopSignals& signals) {
         auto wait = kMaxPollWait;
         if (const auto wakeup = engine_.next_wakeup()) {
-            const auto until = std::chrono::duration_cast<plugin::Duration>(*wakeup - Clock::now());
+            const auto until = plugin::Duration{*wakeup - now_ms()};
             // Round up so that the loop does not wake a millisecond early and spin.
             wait = std::clamp(until + plugin::Duration{1}, plugin::Duration{0}, kMaxPollWait);
         }
@@ -102,7 +108,14 @@ private:
             {router_.handle(), 0, ZMQ_POLLIN, 0},
             {nullptr, signals.fd(), ZMQ_POLLIN, 0},
         };
-        zmq::poll(items, 2, wait);
+        try {
+            zmq::poll(items, 2, wait);
+        } catch (const zmq::error_t& error) {
+            // A signal interrupts the wait; the pipe tells which one.
+            if (error.num() != EINTR) {
+                throw;
+            }
+        }
         if ((items[1].revents & ZMQ_POLLIN) != 0) {
             return signals.take();
         }
@@ -132,48 +145,44 @@ private:
                 frames.emplace_back();
             }
 
-            engine_.on_message(identity.to_string(), frames, Clock::now());
+            engine_.on_message(identity.to_string(), frames, now_ms());
             flush();
         }
     }
 
     void flush() {
         const auto now = Clock::now();
-        for (auto& outgoing : engine_.take_outgoing()) {
-            send(outgoing);
-        }
-        for (const auto& event : engine_.take_events()) {
-            event_log_.log(event, now);
-        }
+        engine_.drain_actions([this](const aip_action& action) { send(action); });
+        engine_.drain_events([this, now](const aip_event& event) { event_log_.log(event, now); });
     }
 
-    void send(const plugin::Outgoing& outgoing) {
+    void send(const aip_action& action) {
+        const std::string_view routing_id(reinterpret_cast<const char*>(action.routing_id), action.routing_id_size);
         try {
-            zmq::message_t identity(outgoing.routing_id.data(), outgoing.routing_id.size());
-            if (!router_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-                spdlog::warn("send queue full for routing_id={}, message dropped",
-                             format_routing_id(outgoing.routing_id));
+            if (!router_.send(zmq::buffer(routing_id.data(), routing_id.size()),
+                              zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                spdlog::warn("send queue full for routing_id={}, message dropped", format_routing_id(routing_id));
                 return;
             }
-            for (std::size_t i = 0; i < outgoing.frames.size(); ++i) {
-                const auto& frame = outgoing.frames[i];
-                const auto more = i + 1 < outgoing.frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-                (void)router_.send(zmq::buffer(frame.data(), frame.size()), more);
+            for (std::size_t i = 0; i < action.frame_count; ++i) {
+                const auto& frame = action.frames[i];
+                const auto more = i + 1 < action.frame_count ? zmq::send_flags::sndmore : zmq::send_flags::none;
+                (void)router_.send(zmq::buffer(frame.data, frame.size), more);
             }
         } catch (const zmq::error_t& error) {
             if (error.num() == EHOSTUNREACH) {
                 // The peer's connection is gone; its silence will be detected by heartbeats.
                 spdlog::debug("peer routing_id={} is unreachable, message dropped",
-                              format_routing_id(outgoing.routing_id));
+                              format_routing_id(routing_id));
                 return;
             }
-            spdlog::error("sending to routing_id={} failed: {}", format_routing_id(outgoing.routing_id),
+            spdlog::error("sending to routing_id={} failed: {}", format_routing_id(routing_id),
                           error.what());
         }
     }
 
     void shut_down() {
-        engine_.shutdown(Clock::now());
+        engine_.shutdown(now_ms());
         flush();
         const auto stats = engine_.stats();
         spdlog::info("broker stopped: {} messages in, {} out, {} rejected, {} tasks completed, {} failed",
@@ -181,8 +190,12 @@ private:
                      stats.tasks_failed);
     }
 
+    static std::int64_t now_ms() {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+    }
+
     const BrokerOptions& options_;
-    plugin::Engine engine_;
+    EngineHandle engine_;
     zmq::context_t context_;
     zmq::socket_t router_;
     EventLog event_log_;
@@ -191,7 +204,26 @@ private:
 }  // namespace
 
 int run_broker(const BrokerOptions& options) {
-    Host host(options);
+    std::unique_ptr<SharedLibrary> plugin_library;
+    const aip_plugin_descriptor* descriptor = &builtin_descriptor();
+    if (!options.plugin_path.empty()) {
+        plugin_library = std::make_unique<SharedLibrary>(options.plugin_path);
+        descriptor = &load_descriptor(*plugin_library);
+        spdlog::info("loaded engine plugin '{}' version {} from {}", descriptor->name, descriptor->version,
+                     options.plugin_path);
+    }
+
+    std::vector<std::unique_ptr<Observer>> observers;
+    for (const auto& path : options.observer_paths) {
+        observers.push_back(std::make_unique<Observer>(path, options.observer_config));
+        spdlog::info("loaded observer plugin {}", path);
+    }
+
+    // The host, and with it the engine, ends before the observers and the plugin it came from.
+    Host host(options, *descriptor);
+    for (auto& observer : observers) {
+        observer->attach(host.engine());
+    }
     return host.run();
 }
 

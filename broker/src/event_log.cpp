@@ -26,35 +26,47 @@ std::string format_routing_id(std::string_view routing_id) {
 
 namespace {
 
-std::string suffix(const plugin::EngineEvent& event) {
+std::string suffix(const aip_event& event) {
+    const std::string_view reason = event.reason;
+    const std::string_view device_id = event.device_id;
+    const std::string_view client_id = event.client_id;
+    const std::string_view detail = event.detail;
+    const std::string_view routing_id(reinterpret_cast<const char*>(event.routing_id), event.routing_id_size);
+
     std::string text;
-    if (!event.reason.empty()) {
-        text += " reason=" + event.reason;
+    if (!reason.empty()) {
+        text += " reason=" + std::string(reason);
     }
-    if (!event.device_id.empty()) {
-        text += " device=" + event.device_id;
+    if (!device_id.empty()) {
+        text += " device=" + std::string(device_id);
     }
-    if (!event.client_id.empty()) {
-        text += " client=" + event.client_id;
+    if (!client_id.empty()) {
+        text += " client=" + std::string(client_id);
     }
     if (event.attempt != 0) {
         text += " attempt=" + std::to_string(event.attempt);
     }
-    if (!event.routing_id.empty()) {
-        text += " routing_id=" + format_routing_id(event.routing_id);
+    if (!routing_id.empty()) {
+        text += " routing_id=" + format_routing_id(routing_id);
     }
-    if (!event.detail.empty()) {
-        text += " detail=\"" + event.detail + "\"";
+    if (!detail.empty()) {
+        text += " detail=\"" + std::string(detail) + "\"";
     }
     return text;
 }
 
 }  // namespace
 
-void EventLog::log(const plugin::EngineEvent& event, plugin::TimePoint now) {
-    using Kind = plugin::EngineEvent::Kind;
+namespace {
 
-    if (event.kind == Kind::ProtocolError || event.kind == Kind::ResultDropped) {
+std::string_view or_new(const char* state) {
+    return state[0] == '\0' ? std::string_view("NEW") : std::string_view(state);
+}
+
+}  // namespace
+
+void EventLog::log(const aip_event& event, plugin::TimePoint now) {
+    if (event.kind == AIP_EVENT_PROTOCOL_ERROR || event.kind == AIP_EVENT_RESULT_DROPPED) {
         if (now - window_start_ >= std::chrono::seconds(1)) {
             if (suppressed_ > 0) {
                 spdlog::warn("suppressed {} further rejected-message lines in the last second", suppressed_);
@@ -71,23 +83,23 @@ void EventLog::log(const plugin::EngineEvent& event, plugin::TimePoint now) {
     }
 
     switch (event.kind) {
-    case Kind::DeviceState:
-        spdlog::info("device {} {} -> {}{}", event.subject, event.from.empty() ? "NEW" : event.from,
-                     event.to, suffix(event));
+    case AIP_EVENT_DEVICE_STATE:
+        spdlog::info("device {} {} -> {}{}", event.subject, or_new(event.from_state), event.to_state, suffix(event));
         break;
-    case Kind::ClientState:
-        spdlog::info("client {} {} -> {}{}", event.subject, event.from.empty() ? "NEW" : event.from,
-                     event.to, suffix(event));
+    case AIP_EVENT_CLIENT_STATE:
+        spdlog::info("client {} {} -> {}{}", event.subject, or_new(event.from_state), event.to_state, suffix(event));
         break;
-    case Kind::TaskState:
-        spdlog::info("task {} {} -> {}{}", event.subject, event.from.empty() ? "NEW" : event.from,
-                     event.to, suffix(event));
+    case AIP_EVENT_TASK_STATE:
+        spdlog::info("task {} {} -> {}{}", event.subject, or_new(event.from_state), event.to_state, suffix(event));
         break;
-    case Kind::ProtocolError:
+    case AIP_EVENT_PROTOCOL_ERROR:
         spdlog::warn("rejected message{}", suffix(event));
         break;
-    case Kind::ResultDropped:
+    case AIP_EVENT_RESULT_DROPPED:
         spdlog::warn("dropped late message for task {}{}", event.subject, suffix(event));
+        break;
+    default:
+        spdlog::warn("engine event of unknown kind {} for {}", event.kind, event.subject);
         break;
     }
 }

@@ -5,7 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "aip/plugin/engine.hpp"
+#include "aip/plugin/time.hpp"
+#include "aip_plugin.h"
 
 namespace aip::broker {
 
@@ -19,7 +20,7 @@ class EventLog {
 public:
     static constexpr int kMaxRejectionsPerSecond = 20;
 
-    void log(const plugin::EngineEvent& event, plugin::TimePoint now);
+    void log(const aip_event& event, plugin::TimePoint now);
 
 private:
     plugin::TimePoint window_start_{};

@@ -45,7 +45,14 @@ po::options_description describe_options() {
          "read options from this file (INI style: one 'name = value' per line, names as the "
          "long options without dashes); command-line values take precedence")
         ("log-level", po::value<std::string>()->default_value("info"),
-         "trace, debug, info, warn, error or off");
+         "trace, debug, info, warn, error or off")
+        ("plugin", po::value<std::string>(),
+         "load the engine from this shared object (built against aip_plugin.h) instead of the "
+         "built-in one")
+        ("observer", po::value<std::vector<std::string>>()->composing(),
+         "load an observer plugin that receives every device and task event; repeatable")
+        ("observer-config", po::value<std::string>()->default_value(""),
+         "configuration string passed to each observer (for the JSON-lines observer: the output file)");
 
     po::options_description network("Network");
     network.add_options()
@@ -130,6 +137,14 @@ BrokerOptions build_options(const po::variables_map& values) {
                               "' for --bind: expected tcp://HOST:PORT or ipc://PATH");
         }
     }
+
+    if (values.count("plugin") != 0) {
+        options.plugin_path = values["plugin"].as<std::string>();
+    }
+    if (values.count("observer") != 0) {
+        options.observer_paths = values["observer"].as<std::vector<std::string>>();
+    }
+    options.observer_config = values["observer-config"].as<std::string>();
 
     options.log_level = values["log-level"].as<std::string>();
     static const std::vector<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};

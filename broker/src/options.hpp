@@ -14,6 +14,9 @@ struct BrokerOptions {
     plugin::EngineConfig engine;
     std::string log_level{"info"};
     plugin::Duration shutdown_timeout{2000};  // bound on flushing DISCONNECTs at exit
+    std::string plugin_path;                  // engine shared object; empty: the built-in engine
+    std::vector<std::string> observer_paths;  // observer shared objects
+    std::string observer_config;              // configuration string passed to every observer
 };
 
 // Outcome of parsing: options to run with, or an exit code (help printed: 0, usage error: 2).
