@@ -6,7 +6,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,7 +170,8 @@ ProcessOutcome run_process(const std::vector<std::string>& argv,
     }
     outcome.started = true;
 
-    FileDescriptor process_fd(::pidfd_open(pid, 0));
+    // Debian 12's <sys/pidfd.h> declares pidfd_open without C linkage, so use the system call.
+    FileDescriptor process_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     std::array<Capture, 2> captures{
         Capture{out_read.get(), &outcome.stdout_text, &outcome.stdout_truncated},
         Capture{err_read.get(), &outcome.stderr_text, &outcome.stderr_truncated},

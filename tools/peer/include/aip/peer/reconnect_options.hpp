@@ -1,0 +1,40 @@
+// Command-line options for the session (reconnect policy and register timeout), shared by
+// aip-device and aip-client so that both spell and check them the same way.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/program_options.hpp>
+
+#include "aip/peer/session.hpp"
+
+namespace aip::peer {
+
+struct ReconnectDefaults {
+    plugin::ReconnectionPolicy policy;
+    plugin::Duration register_timeout{5000};
+};
+
+// Adds --reconnect-policy, --max-retries, --initial-backoff, --max-backoff,
+// --backoff-multiplier, --jitter and --register-timeout; the help text shows `defaults`.
+void add_reconnect_options(boost::program_options::options_description& description,
+                           const ReconnectDefaults& defaults);
+
+// Stores the parsed options in `options`: given values override `defaults`. When no reconnect
+// option was given, follow_broker_advice is set so that REGISTERED's advice takes over after the
+// first registration. Returns an error naming the option and the value when one is invalid.
+[[nodiscard]] std::optional<std::string> read_reconnect_options(
+    const boost::program_options::variables_map& values, const ReconnectDefaults& defaults,
+    SessionOptions& options);
+
+// Parses a decimal unsigned integer with no sign, spaces or suffix. Returns nullopt otherwise.
+[[nodiscard]] std::optional<std::uint64_t> parse_unsigned(std::string_view text) noexcept;
+
+// Returns "invalid value 'VALUE' for --OPTION: EXPECTED".
+[[nodiscard]] std::string invalid_option(std::string_view option, std::string_view value,
+                                         std::string_view expected);
+
+}  // namespace aip::peer
