@@ -126,9 +126,16 @@ static int parse_arguments(int argc, char** argv, host_options* options) {
     return 0;
 }
 
+/* Writes one log line to stderr: local time with milliseconds, the level, then the message. */
 static void log_line(const char* level, const char* format, const char* a, const char* b, const char* c,
                      const char* d) {
-    fprintf(stderr, "%s ", level);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm local;
+    localtime_r(&now.tv_sec, &local);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &local);
+    fprintf(stderr, "%s.%03ld %s ", stamp, now.tv_nsec / 1000000, level);
     fprintf(stderr, format, a, b, c, d);
     fputc('\n', stderr);
 }
@@ -262,7 +269,7 @@ static int run(const host_options* options, const aip_plugin_descriptor* plugin)
     plugin->shutdown(engine, now_ms());
     send_actions(plugin, engine, router);
     log_events(plugin, engine);
-    fprintf(stderr, "info stopped\n");
+    log_line("info", "stopped%s%s%s%s", "", "", "", "");
 
     zmq_close(router);
     zmq_ctx_term(context);

@@ -13,6 +13,12 @@ from constellation import Constellation  # noqa: E402
 FAST_HEARTBEAT = ("--heartbeat-interval", "200ms", "--heartbeat-liveness", "3")
 
 
+@pytest.fixture(params=["aip-broker", "aip-c-host"])
+def host(request):
+    """The broker host to run a scenario against: our binary, or the plain C host with the plugin."""
+    return request.param
+
+
 @pytest.fixture
 def constellation(tmp_path, request):
     """A Constellation whose processes are stopped after the test; logs are printed on failure."""

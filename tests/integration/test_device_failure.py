@@ -27,8 +27,8 @@ def tasks_running_on(constellation, endpoint, device_id):
             if row["device_id"] == device_id and row["state"] == "RUNNING"}
 
 
-def test_killed_device_tasks_fail_within_one_second(constellation):
-    broker = constellation.start_broker(*FAST_HEARTBEAT)
+def test_killed_device_tasks_fail_within_one_second(constellation, host):
+    broker = constellation.start_broker(*FAST_HEARTBEAT, host=host)
     start_three_devices(constellation, broker.endpoint)
     victim = next(p for p in constellation.processes if p.name == f"device-{VICTIM}")
 
@@ -54,8 +54,8 @@ def test_killed_device_tasks_fail_within_one_second(constellation):
             assert row["device_id"] != VICTIM, f"{task_id} was dispatched to the killed device"
 
 
-def test_killed_device_tasks_are_reassigned(constellation):
-    broker = constellation.start_broker(*FAST_HEARTBEAT)
+def test_killed_device_tasks_are_reassigned(constellation, host):
+    broker = constellation.start_broker(*FAST_HEARTBEAT, host=host)
     start_three_devices(constellation, broker.endpoint)
     victim = next(p for p in constellation.processes if p.name == f"device-{VICTIM}")
 
@@ -74,8 +74,8 @@ def test_killed_device_tasks_are_reassigned(constellation):
         assert row["device_id"] != VICTIM, f"{task_id}: {row}"
 
 
-def test_restarted_device_is_scheduled_again(constellation):
-    broker = constellation.start_broker(*FAST_HEARTBEAT, "--device-grace", "30s")
+def test_restarted_device_is_scheduled_again(constellation, host):
+    broker = constellation.start_broker(*FAST_HEARTBEAT, "--device-grace", "30s", host=host)
     start_three_devices(constellation, broker.endpoint)
     victim = next(p for p in constellation.processes if p.name == f"device-{VICTIM}")
 

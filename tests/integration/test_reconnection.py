@@ -41,12 +41,12 @@ def test_exponential_gives_up_after_max_retries(constellation):
     assert delays == [100, 200, 400, 800], log
 
 
-def test_broker_appearing_during_retries_gets_registration(constellation):
+def test_broker_appearing_during_retries_gets_registration(constellation, host):
     endpoint = free_tcp_endpoint()
     device = constellation.start_device(endpoint, "patient", *NO_JITTER_EXPONENTIAL, "--max-retries", "10")
     wait_until(lambda: "retry 2 in" in device.log_text(), 5, "the device to be retrying")
 
-    broker = constellation.start_broker(*FAST_HEARTBEAT, endpoint=endpoint)
+    broker = constellation.start_broker(*FAST_HEARTBEAT, endpoint=endpoint, host=host)
     wait_until(lambda: "patient" in connected_ids(constellation.devices(broker.endpoint)), 5,
                "the retrying device to register")
     assert device.running()
@@ -62,8 +62,8 @@ def registration_times(log: str, device_ids: set[str]) -> list[datetime]:
     return times
 
 
-def test_broker_restart_devices_register_again_with_jitter(constellation):
-    broker = constellation.start_broker(*FAST_HEARTBEAT)
+def test_broker_restart_devices_register_again_with_jitter(constellation, host):
+    broker = constellation.start_broker(*FAST_HEARTBEAT, host=host)
     device_ids = {f"fleet-{index:02d}" for index in range(20)}
     for device_id in sorted(device_ids):
         constellation.start_device(broker.endpoint, device_id, "--reconnect-policy", "exponential",
@@ -73,7 +73,8 @@ def test_broker_restart_devices_register_again_with_jitter(constellation):
                "20 devices to be CONNECTED")
 
     broker.process.kill()
-    restarted = constellation.start_broker(*FAST_HEARTBEAT, endpoint=broker.endpoint, name="broker-restarted")
+    restarted = constellation.start_broker(*FAST_HEARTBEAT, endpoint=broker.endpoint, name="broker-restarted",
+                                              host=host)
     wait_until(lambda: connected_ids(constellation.devices(restarted.endpoint)) == device_ids, 15,
                "20 devices to register with the restarted broker")
 

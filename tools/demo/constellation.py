@@ -177,16 +177,23 @@ class Constellation:
         return process
 
     def start_broker(self, *options: str, endpoint: str = "tcp://127.0.0.1:*", name: str = "broker",
-                     timeout: float = 10.0) -> "Broker":
-        """Start aip-broker bound to `endpoint` and wait for its 'listening on' line."""
-        process = self.spawn(name, [self.binary("aip-broker"), "--bind", endpoint, *options])
+                     timeout: float = 10.0, host: str = "aip-broker") -> "Broker":
+        """Start a broker bound to `endpoint` and wait for its 'listening on' line.
+
+        `host` is "aip-broker" or "aip-c-host" (the plain C host, which loads libaip_plugin.so and
+        accepts only the liveness and timeout options).
+        """
+        argv = [self.binary(host), "--bind", endpoint, *options]
+        if host == "aip-c-host":
+            argv += ["--plugin", str(self.bin_dir.parent / "lib" / "libaip_plugin.so")]
+        process = self.spawn(name, argv)
 
         def bound_endpoint():
             for line in process.output():
                 if line.text.startswith("aip-broker listening on "):
                     return line.text.rsplit(" ", 1)[1]
             if not process.running():
-                raise ConstellationError(f"aip-broker exited with {process.popen.returncode}:\n{process.log_text()}")
+                raise ConstellationError(f"{host} exited with {process.popen.returncode}:\n{process.log_text()}")
             return None
 
         return Broker(process, wait_until(bound_endpoint, timeout, "the broker to listen"))
