@@ -69,7 +69,7 @@ Command read_command(const std::string& frame) {
     if (!detail::is_known_command(byte)) {
         char hex[5];
         std::snprintf(hex, sizeof hex, "0x%02X", byte);
-        fail(ErrorCode::UnknownCommand, "frame 1 holds unknown command byte " + std::string(hex));
+        fail(ErrorCode::UnknownCommand, "unknown command byte " + std::string(hex) + " in frame 1");
     }
     return static_cast<Command>(byte);
 }
@@ -112,8 +112,8 @@ Message decode_checked(const Frames& frames, const DecodeOptions& options) {
     if (frames.size() == kMaxFrames) {
         if (!detail::allows_payload(command)) {
             fail(ErrorCode::UnexpectedPayload,
-                 name + ": has a payload frame of " + std::to_string(frames[3].size()) +
-                     " bytes, but this command takes none");
+                 name + ": frame 3 (payload, " + std::to_string(frames[3].size()) +
+                     " bytes) is not allowed on this command; send 3 frames");
         }
         payload = frames[3];
     }

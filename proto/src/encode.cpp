@@ -1,9 +1,8 @@
 // Encoding of typed messages into frames. The encoder does not validate: decode() is the check.
 //
 // Body keys are written in the order of SPEC.md section 3, so equal messages encode to equal
-// bytes. An optional key is written only when its value differs from the one decode() assumes
-// for an absent key (an empty string, an empty list, the listed default); required keys are
-// always written.
+// bytes. Required keys are always written. An optional key is left out when its value equals
+// what decode() returns for an absent key: an empty string, an empty list or the listed default.
 
 #include <algorithm>
 

@@ -7,8 +7,6 @@ namespace aip::proto::detail {
 
 namespace {
 
-constexpr std::size_t kQuotedBytes = 40;
-
 std::string_view as_view(const msgpack::object& object) {
     return {object.via.str.ptr, object.via.str.size};
 }
@@ -68,24 +66,25 @@ std::string_view type_name(const msgpack::object& object) {
 
 FieldReader::FieldReader(const msgpack::object& map, std::string context, std::string path)
     : context_(std::move(context)), path_(std::move(path)) {
+    // The map's name in messages: "body" at the top, else the path without its final dot.
+    const std::string where = path_.empty() ? "body" : path_.substr(0, path_.size() - 1);
     if (map.type != msgpack::type::MAP) {
-        fail(ErrorCode::MalformedBody, context_ + ": " + (path_.empty() ? "body" : path_) +
-                                           " must be a map, got " + std::string(type_name(map)));
+        fail(ErrorCode::MalformedBody,
+             context_ + ": " + where + " must be a map, got " + std::string(type_name(map)));
     }
 
     fields_.reserve(map.via.map.size);
     for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
         const msgpack::object_kv& entry = map.via.map.ptr[i];
         if (entry.key.type != msgpack::type::STR) {
-            fail(ErrorCode::MalformedBody, context_ + ": map key #" + std::to_string(i) + " in " +
-                                               (path_.empty() ? "body" : path_) + " is " +
+            fail(ErrorCode::MalformedBody, context_ + ": key #" + std::to_string(i) + " of " +
+                                               where + " is " +
                                                std::string(type_name(entry.key)) +
-                                               ", expected str");
+                                               "; keys must be str");
         }
         const auto [position, inserted] = fields_.emplace(as_view(entry.key), &entry.val);
         if (!inserted) {
-            fail(ErrorCode::MalformedBody,
-                 context_ + ": duplicate key " + label(position->first));
+            fail(ErrorCode::MalformedBody, context_ + ": duplicate key " + label(position->first));
         }
     }
 }
@@ -150,8 +149,10 @@ std::string FieldReader::read_id(std::string_view key, const msgpack::object& va
     }
     const std::string_view id = as_view(value);
     if (!is_valid_id(id)) {
-        fail_value(key, "has invalid id " + quote(id) + " (" + std::to_string(id.size()) +
-                            " bytes); an id is 1 to 128 bytes of printable ASCII 0x21-0x7E");
+        const std::string size_note =
+            id.size() > kQuotedBytes ? "" : " (" + std::to_string(id.size()) + " bytes)";
+        fail_value(key, "has invalid id " + quote(id) + size_note +
+                            "; an id is 1 to 128 bytes of printable ASCII 0x21-0x7E");
     }
     return std::string(id);
 }

@@ -26,8 +26,10 @@ struct DecodeFailure {
 
 [[noreturn]] void fail(ErrorCode code, std::string message);
 
-// Renders wire bytes for an error message: printable ASCII as is, other bytes as \xNN, cut
-// after 40 bytes.
+inline constexpr std::size_t kQuotedBytes = 40;
+
+// Renders wire bytes for an error message: printable ASCII as is, other bytes as \xNN. Input
+// longer than kQuotedBytes is cut and its size appended.
 [[nodiscard]] std::string quote(std::string_view bytes);
 
 // Returns the MessagePack type name of an object ("str", "uint", "map").

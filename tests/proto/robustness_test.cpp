@@ -104,7 +104,7 @@ TEST(DecodeRobustness, RandomFrameSetsNeverThrow) {
         for (int i = 0; i < count; ++i) {
             frames.push_back(random_bytes(random, 64));
         }
-        // Half the rounds get a valid header, so the body parser sees the random bytes.
+        // Half the rounds get a valid header, so the body parser runs on the random bytes.
         if (count >= 3 && coin(random) == 1) {
             frames[0] = std::string(kSignature);
             frames[1] = std::string(1, static_cast<char>(Command::Register));
