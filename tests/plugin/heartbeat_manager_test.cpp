@@ -264,7 +264,7 @@ TEST(HeartbeatManager, TensOfThousandsOfPeers) {
     for (int i = 0; i < kPeers; ++i) {
         manager.start_heartbeat("p-" + std::to_string(i), kStart + Duration{i % 1000});
     }
-    // Every peer but the odd ones keeps talking.
+    // Even-numbered peers keep talking and odd-numbered ones go silent.
     for (int i = 0; i < kPeers; i += 2) {
         manager.on_received("p-" + std::to_string(i), kStart + 2s);
     }

@@ -29,9 +29,9 @@ using aip::plugin::HeartbeatManager;
 using aip::plugin::TimePoint;
 
 // The network and sender model. The sender sends a heartbeat every `interval`, each send
-// shifted by normal jitter; each message takes `base_delay` plus an exponential extra delay,
-// and with probability `spike_probability` a spike of uniform [spike_min, spike_max]. Messages
-// stay in order (TCP): a message never arrives before the previous one.
+// shifted by normal jitter. Each message takes `base_delay` plus an exponential extra delay, and
+// with probability `spike_probability` a spike of uniform [spike_min, spike_max] more. Messages
+// stay in order as on TCP, so a message never arrives before the previous one.
 struct NetworkModel {
     Duration interval{1000};
     double send_jitter_ms{50.0};
