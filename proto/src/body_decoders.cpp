@@ -118,6 +118,8 @@ TaskUpdate decode_task_update(const FieldReader& body, std::optional<std::string
     message.reason = body.str_or_empty("reason");
     message.device_id = body.id_or_empty("device_id");
     message.error = body.str_or_empty("error");
+    // NOTE: a payload is accepted with any state, although SPEC.md expects one only with
+    // COMPLETED or FAILED; peers receive it unchanged.
     message.payload = std::move(payload);
     return message;
 }

@@ -97,6 +97,9 @@ TEST(DecodeRobustness, RandomFrameSetsNeverThrow) {
     std::mt19937 random{kSeed};
     std::uniform_int_distribution<int> frame_count_of(0, 6);
     std::uniform_int_distribution<int> coin(0, 1);
+    constexpr std::uint8_t kCommands[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x12, 0x13,
+                                          0x14, 0x15, 0x16, 0x17, 0x20, 0x21, 0x22, 0x23};
+    std::uniform_int_distribution<std::size_t> command_of(0, std::size(kCommands) - 1);
 
     for (int round = 0; round < kRandomRounds; ++round) {
         Frames frames;
@@ -104,10 +107,11 @@ TEST(DecodeRobustness, RandomFrameSetsNeverThrow) {
         for (int i = 0; i < count; ++i) {
             frames.push_back(random_bytes(random, 64));
         }
-        // Half the rounds get a valid header, so the body parser runs on the random bytes.
+        // Half the rounds get a valid header with a random known command, so the body parser
+        // and that command's validator run on the random bytes.
         if (count >= 3 && coin(random) == 1) {
             frames[0] = std::string(kSignature);
-            frames[1] = std::string(1, static_cast<char>(Command::Register));
+            frames[1] = std::string(1, static_cast<char>(kCommands[command_of(random)]));
         }
         ASSERT_TRUE(decodes_without_throwing(frames)) << "round " << round;
     }
