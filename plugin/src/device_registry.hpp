@@ -29,7 +29,7 @@ struct Device {
     // Tasks assigned to the device whose attempt has not ended (dispatched or running).
     std::set<std::string> tasks;
     TimePoint last_received;
-    // Last time a task was assigned to or ended on the device, or the device registered; the
+    // Last time a task was assigned to or ended on the device, or the device registered. The
     // scheduler prefers the device whose load changed longest ago.
     TimePoint idle_since;
     std::string session_token;  // the last one issued

@@ -149,7 +149,7 @@ void Engine::Impl::process_message(const std::string& routing_id, const proto::F
     }
 
     if (!session) {
-        // A DISCONNECT from a peer without a session needs no answer; answering it could loop.
+        // A DISCONNECT from a peer without a session gets no reply, because a reply could loop.
         if (command == proto::Command::Disconnect) {
             return;
         }
@@ -391,7 +391,7 @@ std::optional<TimePoint> Engine::next_wakeup() const {
         return std::nullopt;
     }
 
-    // The detection tick bounds how late a lost peer is noticed, whatever the timers say.
+    // The detection tick bounds how late a lost peer is noticed, whatever the timers contain.
     TimePoint wakeup = impl_->last_now + impl_->config.heartbeat_interval / 4;
     if (auto at = impl_->heartbeats.next_deadline()) {
         wakeup = std::min(wakeup, *at);

@@ -28,7 +28,7 @@ struct Session {
     std::string peer_id;
 };
 
-// What a TimeoutManager operation stands for.
+// The task, device or client that a TimeoutManager operation belongs to.
 struct TimerTarget {
     enum class Kind : std::uint8_t { TaskDeadline, TaskDispatch, DeviceGrace, ClientGrace };
     Kind kind{Kind::TaskDeadline};
@@ -94,7 +94,7 @@ struct Engine::Impl {
     [[nodiscard]] std::vector<proto::DeviceInfo> device_infos(TimePoint now) const;
     [[nodiscard]] std::vector<proto::TaskInfo> task_infos() const;
 
-    // Returns the task when `device_id` runs `attempt` of it now. Otherwise answers ERROR
+    // Returns the task when `device_id` runs `attempt` of it now. Otherwise sends ERROR
     // unknown_task or drops the message as late (counted) and returns nullptr.
     [[nodiscard]] Task* current_attempt(const std::string& routing_id, const std::string& device_id,
                                         const std::string& task_id, std::uint32_t attempt,
@@ -106,7 +106,7 @@ struct Engine::Impl {
     void abort_attempt(const Task& task, const std::string& reason, TimePoint now);
     // Fails the running attempt for a device reason and applies the retry policy.
     void fail_attempt(Task& task, const std::string& error, TimePoint now);
-    // Moves a task to a final state and tells its owner once.
+    // Moves a task to a final state and sends its owner the one final TASK_UPDATE.
     void finish_task(Task& task, TaskState state, const std::string& reason, TimePoint now,
                      std::string error = {}, std::optional<std::string> payload = std::nullopt);
     void change_task_state(Task& task, TaskState state, const std::string& reason,

@@ -309,7 +309,7 @@ void Engine::Impl::notify_owner(const Task& task, proto::TaskUpdate update, Time
     }
 
     // NOTE: past the bound the oldest update is dropped, so a client away that long may miss an
-    // update; the task's state stays available through QUERY.
+    // update. The task's state stays available through QUERY.
     client->queued_updates.push_back(std::move(update));
     while (client->queued_updates.size() > config.max_queued_updates_per_client) {
         client->queued_updates.pop_front();

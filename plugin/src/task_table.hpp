@@ -14,7 +14,7 @@
 namespace aip::plugin {
 
 // Task states of proto/SPEC.md section 5. PENDING covers both "queued" and "assigned, STARTED
-// not yet received"; Task::dispatched tells the two apart.
+// not yet received", and Task::dispatched distinguishes the two.
 enum class TaskState : std::uint8_t { Pending, Running, Completed, Failed, Cancelled, TimedOut };
 
 // Returns the wire spelling ("TIMED_OUT").
@@ -43,7 +43,7 @@ struct Task {
     // Devices on which an attempt failed for a device reason; the scheduler avoids them.
     std::vector<std::string> failed_on;
 
-    // True between ASSIGN and the end of that attempt; the device in device_id holds a slot.
+    // True between ASSIGN and the end of that attempt, while the device in device_id uses a slot.
     bool dispatched{false};
     std::string device_id;
 

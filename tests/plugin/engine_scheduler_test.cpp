@@ -169,12 +169,10 @@ TEST(EngineScheduler, ThousandsOfTasksStayFast) {
     for (int i = 0; i < 5000; ++i) {
         h.submit("r-c", "t" + std::to_string(i));
     }
-    for (int i = 0; i < 5000; ++i) {
+    // EngineHarness::task() copies the whole task list, so only 200 results are fed back.
+    for (int i = 0; i < 200; ++i) {
         const auto id = "t" + std::to_string(i);
-        const auto info = h.task(id);  // linear, but only in the test
-        if (i >= 200) {
-            break;
-        }
+        const auto info = h.task(id);
         h.send("r-" + info->device_id, proto::Result{.task_id = id, .attempt = 1, .ok = true,
                                                      .error = {}, .payload = std::nullopt});
     }

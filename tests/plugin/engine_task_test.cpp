@@ -156,7 +156,7 @@ TEST(EngineTask, ResultForUnknownTaskGetsError) {
     EXPECT_EQ(h.engine().stats().results_dropped, 0u);
 }
 
-TEST(EngineTask, ResultFromDeviceThatNeverHadTaskGetsError) {
+TEST(EngineTask, ResultFromStrangerDeviceRejected) {
     EngineHarness h;
     h.register_client("r-c", "c");
     h.register_device("r-d1", "d1");
