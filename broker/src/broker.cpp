@@ -204,6 +204,10 @@ private:
 }  // namespace
 
 int run_broker(const BrokerOptions& options) {
+    for (const auto& warning : options.engine.advised_reconnect.warnings()) {
+        spdlog::warn("recommended reconnect policy: {}", warning);
+    }
+
     std::unique_ptr<SharedLibrary> plugin_library;
     const aip_plugin_descriptor* descriptor = &builtin_descriptor();
     if (!options.plugin_path.empty()) {

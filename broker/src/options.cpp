@@ -2,12 +2,14 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <random>
 #include <stdexcept>
 
 #include "aip/plugin/duration.hpp"
+#include "aip/plugin/presets.hpp"
 #include "aip/plugin/reconnection.hpp"
 
 namespace aip::broker {
@@ -46,6 +48,10 @@ po::options_description describe_options() {
          "long options without dashes); command-line values take precedence")
         ("log-level", po::value<std::string>()->default_value("info"),
          "trace, debug, info, warn, error or off")
+        ("preset", po::value<std::string>(),
+         "start from the settings of a deployment preset: local, internet or unreliable (heartbeat "
+         "interval, dispatch timeout and the reconnect policy recommended to peers); each of those "
+         "options given explicitly overrides the preset")
         ("plugin", po::value<std::string>(),
          "load the engine from this shared object (built against aip_plugin.h) instead of the "
          "built-in one")
@@ -123,6 +129,54 @@ void fill_reconnect_advice(const po::variables_map& values, plugin::Reconnection
     }
 }
 
+// Returns true when the option was given on the command line or in the config file.
+bool explicitly_set(const po::variables_map& values, const char* name) {
+    return values.count(name) != 0 && !values[name].defaulted();
+}
+
+// Applies a preset to the options that were not set explicitly.
+void apply_preset(const po::variables_map& values, BrokerOptions& options) {
+    const auto& name = values["preset"].as<std::string>();
+    const plugin::ResiliencePreset* preset = nullptr;
+    try {
+        preset = &plugin::find_preset(name);
+    } catch (const std::invalid_argument& error) {
+        throw OptionError("invalid value '" + name + "' for --preset: " + error.what());
+    }
+
+    auto& engine = options.engine;
+    if (!explicitly_set(values, "heartbeat-interval")) {
+        engine.heartbeat_interval = preset->heartbeat_interval;
+    }
+    if (!explicitly_set(values, "dispatch-timeout")) {
+        engine.dispatch_timeout = preset->operation_timeout;
+    }
+
+    auto& advice = engine.advised_reconnect;
+    const auto& preset_policy = preset->reconnect;
+    if (!explicitly_set(values, "reconnect-policy")) {
+        advice.policy = preset_policy.policy;
+    }
+    if (!explicitly_set(values, "max-retries")) {
+        advice.max_retries = preset_policy.max_retries;
+    }
+    if (!explicitly_set(values, "initial-backoff")) {
+        advice.initial_backoff = preset_policy.initial_backoff;
+    }
+    if (!explicitly_set(values, "max-backoff")) {
+        advice.max_backoff = preset_policy.max_backoff;
+    }
+    if (!explicitly_set(values, "backoff-multiplier")) {
+        advice.multiplier = preset_policy.multiplier;
+    }
+    if (!explicitly_set(values, "jitter")) {
+        advice.jitter = preset_policy.jitter;
+    }
+    if (const auto problem = advice.validate()) {
+        throw OptionError("invalid reconnect policy after applying --preset " + name + ": " + *problem);
+    }
+}
+
 BrokerOptions build_options(const po::variables_map& values) {
     BrokerOptions options;
 
@@ -173,6 +227,9 @@ BrokerOptions build_options(const po::variables_map& values) {
     }
 
     fill_reconnect_advice(values, engine.advised_reconnect);
+    if (values.count("preset") != 0) {
+        apply_preset(values, options);
+    }
 
     std::random_device entropy;
     engine.seed = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
