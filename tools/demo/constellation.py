@@ -106,7 +106,8 @@ class Process:
         return result
 
     def log_text(self) -> str:
-        self._stderr.flush()
+        if not self._stderr.closed:
+            self._stderr.flush()
         return self.stderr_path.read_text(errors="replace")
 
     @property
