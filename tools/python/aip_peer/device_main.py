@@ -2,7 +2,8 @@
 
 The device echoes each task's input as its output, with two exceptions that let tests steer it:
 an input `sleep:SECONDS` waits that long (or until aborted) and returns `slept`, and an input
-`fail:TEXT` fails the task with error TEXT. Each device event is printed to stdout as one JSON
+`fail:TEXT` fails the task with error TEXT. These inputs may also arrive as a MessagePack string
+(as `aip-client submit --payload '"fail:TEXT"'` sends them). Each device event is printed to stdout as one JSON
 line, for example {"event": "started", "task_id": "t-1", "attempt": 1}.
 """
 
@@ -15,18 +16,30 @@ import signal
 import sys
 import threading
 
+import msgpack
+
 from .device import Device, Task, TaskFailed
 from .reconnect import ReconnectPolicy
 
 
+def instruction(payload: bytes) -> bytes:
+    """Return the payload, unwrapped when it is exactly one MessagePack string."""
+    try:
+        value = msgpack.unpackb(payload)
+    except Exception:  # any input that is not MessagePack is taken as it is
+        return payload
+    return value.encode() if isinstance(value, str) else payload
+
+
 def echo(task: Task) -> bytes:
-    if task.payload.startswith(b"sleep:"):
-        seconds = float(task.payload[len(b"sleep:"):])
+    text = instruction(task.payload)
+    if text.startswith(b"sleep:"):
+        seconds = float(text[len(b"sleep:"):])
         if task.cancelled.wait(seconds):
             raise TaskFailed("cancelled")
         return b"slept"
-    if task.payload.startswith(b"fail:"):
-        raise TaskFailed(task.payload[len(b"fail:"):].decode("utf-8", "replace"))
+    if text.startswith(b"fail:"):
+        raise TaskFailed(text[len(b"fail:"):].decode("utf-8", "replace"))
     return task.payload
 
 
