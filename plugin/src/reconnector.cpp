@@ -1,5 +1,6 @@
 #include "aip/plugin/reconnector.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -20,7 +21,8 @@ Reconnector::Event Reconnector::begin(TimePoint now) {
     strategy_.reset();
     failed_attempts_ = 0;
     last_delay_ = Duration{0};
-    next_attempt_at_ = now;
+    first_delay_ = reconnecting_ ? spread_first_attempt() : Duration{0};
+    next_attempt_at_ = detail::saturating_add(now, first_delay_);
     state_ = State::Waiting;
     return reconnecting_ ? Event::Disconnected : Event::Connecting;
 }
@@ -53,6 +55,34 @@ Reconnector::Event Reconnector::on_success() {
 }
 
 std::optional<TimePoint> Reconnector::next_attempt_at() const noexcept { return next_attempt_at_; }
+
+Duration Reconnector::first_delay() const noexcept { return first_delay_; }
+
+Duration Reconnector::spread_first_attempt() {
+    const auto& policy = strategy_.policy();
+    if (policy.policy == BackoffPolicy::Immediate || policy.policy == BackoffPolicy::None) {
+        return Duration{0};
+    }
+
+    const double initial = static_cast<double>(policy.initial_backoff.count());
+    const double sample = std::clamp(random_(), 0.0, 1.0);
+    double delay = 0.0;
+    switch (policy.jitter) {
+        case Jitter::None:
+            return Duration{0};
+        case Jitter::Full:
+        case Jitter::Decorrelated:
+            delay = initial * sample;
+            break;
+        case Jitter::Equal:
+            delay = initial / 2.0 + initial / 2.0 * sample;
+            break;
+        case Jitter::Proportional:
+            delay = 2.0 * policy.proportional_jitter * initial * sample;
+            break;
+    }
+    return Duration{static_cast<Duration::rep>(delay)};
+}
 
 bool Reconnector::attempt_due(TimePoint now) const noexcept {
     return next_attempt_at_ && *next_attempt_at_ <= now;

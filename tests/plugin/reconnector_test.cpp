@@ -132,5 +132,49 @@ TEST(Reconnector, BeginAfterGiveUpStartsOver) {
     EXPECT_EQ(reconnector.state(), Reconnector::State::Waiting);
 }
 
+TEST(Reconnector, FirstConnectionIsNotDelayed) {
+    ReconnectionPolicy policy = exponential(4);
+    policy.jitter = Jitter::Full;
+    Reconnector reconnector(policy, half());
+
+    reconnector.begin(kStart);
+    EXPECT_EQ(reconnector.first_delay(), 0s);
+    EXPECT_EQ(reconnector.next_attempt_at(), kStart);
+}
+
+TEST(Reconnector, LostConnectionSpreadsFirstAttempt) {
+    ReconnectionPolicy policy = exponential(4);
+    policy.jitter = Jitter::Full;
+    Reconnector reconnector(policy, half());
+    reconnector.begin(kStart);
+    (void)reconnector.on_success();
+
+    reconnector.begin(kStart + 1min);
+    EXPECT_EQ(reconnector.first_delay(), 500ms);
+    EXPECT_EQ(reconnector.next_attempt_at(), kStart + 1min + 500ms);
+    EXPECT_FALSE(reconnector.attempt_due(kStart + 1min));
+}
+
+TEST(Reconnector, EqualJitterSpreadsOverUpperHalf) {
+    ReconnectionPolicy policy = exponential(4);
+    policy.jitter = Jitter::Equal;
+    Reconnector reconnector(policy, [] { return 0.0; });
+    reconnector.begin(kStart);
+    (void)reconnector.on_success();
+
+    reconnector.begin(kStart + 1min);
+    EXPECT_EQ(reconnector.first_delay(), 500ms);
+}
+
+TEST(Reconnector, NoJitterReconnectsAtOnce) {
+    Reconnector reconnector(exponential(4), half());
+    reconnector.begin(kStart);
+    (void)reconnector.on_success();
+
+    reconnector.begin(kStart + 1min);
+    EXPECT_EQ(reconnector.first_delay(), 0s);
+    EXPECT_TRUE(reconnector.attempt_due(kStart + 1min));
+}
+
 }  // namespace
 }  // namespace aip::plugin

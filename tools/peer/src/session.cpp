@@ -391,10 +391,16 @@ void Session::lose_session(const std::string& reason, plugin::TimePoint now) {
 }
 
 void Session::start_episode(plugin::TimePoint now) {
-    // The first attempt of an episode is due at once; failures then follow the policy.
+    // A first connection tries at once; after a loss the Reconnector spreads the first attempt
+    // over a jittered share of the initial backoff. Failures then follow the policy.
     [[maybe_unused]] const auto event = reconnector_.begin(now);
     attempts_ = 0;
     state_ = SessionState::WaitingToRetry;
+    if (reconnector_.first_delay() > plugin::Duration::zero()) {
+        spdlog::info("{}: reconnecting in {} (jitter {})", label(),
+                     plugin::format_duration(reconnector_.first_delay()),
+                     plugin::to_string(reconnector_.policy().jitter));
+    }
     handle_timers(now);
 }
 

@@ -20,8 +20,10 @@ namespace aip::plugin {
 //       }
 //   }
 //
-// The first attempt of an episode is due at once; each failure asks the ReconnectionStrategy
-// for the delay before the next one, counted from the failure.
+// The first attempt of a first connection is due at once. After a lost connection it waits a
+// jittered share of initial_backoff (see first_delay()), so that peers that lost the same broker
+// at the same moment do not all register at once. Each failure then asks the
+// ReconnectionStrategy for the delay before the next attempt, counted from the failure.
 class Reconnector {
 public:
     enum class State : std::uint8_t {
@@ -44,7 +46,8 @@ public:
     // Throws std::invalid_argument when the policy is invalid or `random` is empty.
     Reconnector(ReconnectionPolicy policy, RandomSource random);
 
-    // Starts an episode: resets the retry count and makes the first attempt due at `now`.
+    // Starts an episode: resets the retry count and makes the first attempt due at `now`, or at
+    // `now + first_delay()` when a connection was lost.
     Event begin(TimePoint now);
 
     // Records that the attempt failed at `now`. Schedules the next attempt or gives up.
@@ -68,12 +71,19 @@ public:
     [[nodiscard]] std::uint32_t retries() const noexcept;
     // The delay scheduled by the last on_attempt_failed(), zero before.
     [[nodiscard]] Duration last_delay() const noexcept;
+    // The wait before the first attempt of this episode: zero for a first connection, for the
+    // policies immediate and none, and for jitter none. After a lost connection: a uniform
+    // share of initial_backoff, [0, initial] for full and decorrelated jitter,
+    // [initial/2, initial] for equal, [0, 2 x proportional_jitter x initial] for proportional.
+    [[nodiscard]] Duration first_delay() const noexcept;
     [[nodiscard]] const ReconnectionPolicy& policy() const noexcept;
 
     // Returns "gave up after N retries (policy P)" for the current episode.
     [[nodiscard]] std::string give_up_message() const;
 
 private:
+    Duration spread_first_attempt();
+
     ReconnectionStrategy strategy_;
     RandomSource random_;
     std::optional<ReconnectionPolicy> pending_policy_;
@@ -81,6 +91,7 @@ private:
     bool reconnecting_{false};
     std::uint32_t failed_attempts_{0};
     Duration last_delay_{0};
+    Duration first_delay_{0};
     std::optional<TimePoint> next_attempt_at_;
 };
 
