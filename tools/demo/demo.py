@@ -61,6 +61,8 @@ def run(bin_dir: Path, log_dir: Path) -> int:
         timeline.say("three devices registered:")
         print_devices(timeline, group.devices(broker.endpoint))
 
+        watcher = group.start_client(broker.endpoint, "watch", "--json", "--for", "60s", client_id="watcher",
+                                     name="watcher")
         payload = json.dumps({"action": "sleep", "ms": 1500})
         orchestrator = group.start_client(broker.endpoint, "submit", "--capability", "demo", "--payload", payload,
                                           "--count", str(TASK_COUNT), "--max-attempts", "3", "--timeout", "60s",
@@ -84,6 +86,17 @@ def run(bin_dir: Path, log_dir: Path) -> int:
 
         exit_code = orchestrator.wait(60)
         outcomes = by_task(orchestrator.json_lines())
+
+        timeline.say("what the broker published after the kill (watch --json):")
+        for at, event in watcher.json_lines():
+            if at < killed_at:
+                continue
+            concerns_victim = event["id"] == VICTIM or event["id"] in running_on_victim
+            if concerns_victim:
+                reason = f" ({event['reason']})" if event.get("reason") else ""
+                where = f" on {event['device_id']}" if event.get("device_id") else ""
+                timeline.say(f"        +{(at - killed_at) * 1000:5.0f} ms  {event['kind']:<6} {event['id']:<30} "
+                             f"{event['state']}{reason}{where}")
         timeline.say("orchestrator's results:")
         for task_id in sorted(outcomes):
             _, row = outcomes[task_id]
