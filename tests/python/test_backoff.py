@@ -90,3 +90,20 @@ def test_policy_from_wire_map():
                                         "max_backoff_ms": 50, "multiplier": 1.0, "jitter": "none"})
 
     assert policy == ReconnectPolicy("linear", 2, 5, 50, 1.0, "none")
+
+
+@pytest.mark.parametrize("jitter, draw, expected", [
+    ("full", 0.5, 500), ("decorrelated", 0.5, 500), ("equal", 0.0, 500), ("proportional", 1.0, 400),
+    ("none", 0.5, 0),
+])
+def test_first_delay_after_loss_spreads_initial_backoff(jitter, draw, expected):
+    backoff = Backoff(ReconnectPolicy(initial_backoff_ms=1000, jitter=jitter), lambda: draw)
+
+    assert backoff.first_delay_ms() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("policy", ["immediate", "none"])
+def test_first_delay_after_loss_is_zero_without_backoff(policy):
+    backoff = Backoff(ReconnectPolicy(policy=policy), lambda: 0.5)
+
+    assert backoff.first_delay_ms() == 0

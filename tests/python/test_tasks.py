@@ -133,3 +133,20 @@ def test_python_device_runs_tasks_in_parallel_slots(broker, lab):
     assert first.body["state"] == "COMPLETED"
     assert second.body["state"] == "COMPLETED"
     assert events[1:4] == ["started", "started", "result"]
+
+
+def test_started_sends_running_update(broker, lab):
+    device = lab.raw_peer()
+    device.register_device("d-running", capabilities=["raw"])
+    client = lab.raw_peer()
+    client.register_client("c-running")
+    client.send_message(Command.SUBMIT, b"", task_id="t-running", capability="raw")
+    client.expect(Command.ACCEPTED)
+    device.expect(Command.ASSIGN)
+
+    device.send_message(Command.STARTED, task_id="t-running", attempt=1)
+    update = client.expect(Command.TASK_UPDATE)
+
+    assert update.body["state"] == "RUNNING"
+    assert update.body["final"] is False
+    assert update.body["device_id"] == "d-running"

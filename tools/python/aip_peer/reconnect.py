@@ -47,9 +47,12 @@ class ReconnectPolicy:
 
 
 class Backoff:
-    """The delays of one run of retries under a policy; reset() after a successful registration.
+    """The delays of one episode of attempts under a policy; a new episode starts after each
+    successful registration.
 
-    `random` returns a float uniform in [0, 1), as random.random does.
+    The first connection is attempted at once; after the loss of a registered session the first
+    attempt waits first_delay_ms(). Each failed attempt is followed by next_delay_ms().
+    `random_source` returns a float uniform in [0, 1), as random.random does.
     """
 
     def __init__(self, policy: ReconnectPolicy, random_source: Callable[[], float] = random.random):
@@ -61,6 +64,22 @@ class Backoff:
     def reset(self) -> None:
         self.retries = 0
         self._previous_ms = 0.0
+
+    def first_delay_ms(self) -> float:
+        """Return the wait before the first attempt after a lost session, in milliseconds.
+
+        It is a jittered share of initial_backoff_ms, so that peers that lost the same broker do
+        not all reconnect at the same instant.
+        """
+        policy = self.policy
+        if policy.policy in ("immediate", "none") or policy.jitter == "none":
+            return 0.0
+        initial = float(policy.initial_backoff_ms)
+        if policy.jitter == "equal":
+            return initial / 2 + self._uniform(0.0, initial / 2)
+        if policy.jitter == "proportional":
+            return self._uniform(0.0, 2 * PROPORTIONAL_SPREAD * initial)
+        return self._uniform(0.0, initial)
 
     def next_delay_ms(self) -> Optional[float]:
         """Return the delay in milliseconds before the next retry, or None to give up."""

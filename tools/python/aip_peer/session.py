@@ -104,7 +104,8 @@ class Session:
         """Send DISCONNECT if registered, close the socket and join the thread."""
         self._stop.set()
         self._wake()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
         if self._thread.is_alive():
             log.error("session of %s did not stop within %.1fs", self.peer_id, timeout)
         self._wake_reader.close()
@@ -158,16 +159,19 @@ class Session:
 
             if registered:
                 backoff = Backoff(self.policy, self._random)
-            delay_ms = backoff.next_delay_ms()
-            if delay_ms is None:
-                log.error("%s gave up reconnecting to %s after %d retries", self.peer_id, self.endpoint,
-                          backoff.retries)
-                self._set_state(SessionState.GAVE_UP)
-                self._on_gave_up()
-                return
+                delay_ms = backoff.first_delay_ms()
+                log.info("%s reconnects in %.0f ms", self.peer_id, delay_ms)
+            else:
+                delay_ms = backoff.next_delay_ms()
+                if delay_ms is None:
+                    log.error("%s gave up connecting to %s after %d retries (%s policy)", self.peer_id,
+                              self.endpoint, backoff.retries, backoff.policy.policy)
+                    self._set_state(SessionState.GAVE_UP)
+                    self._on_gave_up()
+                    return
+                log.info("%s retries %d/%d in %.0f ms (%s policy)", self.peer_id, backoff.retries,
+                         backoff.policy.max_retries, delay_ms, backoff.policy.policy)
 
-            log.info("%s retries %d/%d in %.0f ms (%s policy)", self.peer_id, backoff.retries,
-                     backoff.policy.max_retries, delay_ms, backoff.policy.policy)
             self._set_state(SessionState.WAITING)
             self._stop.wait(delay_ms / 1000.0)
         self._set_state(SessionState.STOPPED)
