@@ -77,6 +77,10 @@ aip_engine_config to_abi_config(const aip_plugin_descriptor& descriptor, const p
     abi.reconnect_initial_backoff_ms = config.advised_reconnect.initial_backoff.count();
     abi.reconnect_max_backoff_ms = config.advised_reconnect.max_backoff.count();
     abi.reconnect_multiplier = config.advised_reconnect.multiplier;
+    abi.failure_detector = plugin::to_string(config.detector.kind).data();
+    abi.phi_threshold = config.detector.threshold;
+    abi.phi_min_std_dev_ms = config.detector.min_std_dev.count();
+    abi.phi_acceptable_pause_ms = config.detector.acceptable_pause.count();
     return abi;
 }
 

@@ -83,7 +83,16 @@ po::options_description describe_options() {
         ("dispatch-timeout", po::value<std::string>()->default_value("5s"),
          "how long a device may take to acknowledge an assigned task")
         ("shutdown-timeout", po::value<std::string>()->default_value("2s"),
-         "how long to try delivering DISCONNECT to peers when stopping");
+         "how long to try delivering DISCONNECT to peers when stopping")
+        ("failure-detector", po::value<std::string>()->default_value("fixed"),
+         "fixed: a peer is lost after --heartbeat-liveness silent intervals; phi: phi-accrual, "
+         "adapts to each peer's observed heartbeat gaps (see docs/resilience.md)")
+        ("phi-threshold", po::value<double>()->default_value(8.0),
+         "phi level at which a peer is lost (above 0; higher waits longer)")
+        ("phi-min-std-dev", po::value<std::string>()->default_value("100ms"),
+         "floor of the standard deviation of heartbeat gaps used by phi")
+        ("phi-acceptable-pause", po::value<std::string>()->default_value("500ms"),
+         "extra silence phi tolerates on top of its model");
 
     po::options_description reconnect("Reconnect policy recommended to peers in REGISTERED");
     reconnect.add_options()
@@ -219,6 +228,19 @@ BrokerOptions build_options(const po::variables_map& values) {
     engine.default_task_timeout = duration_option(values, "task-timeout", false);
     engine.dispatch_timeout = duration_option(values, "dispatch-timeout", false);
     options.shutdown_timeout = duration_option(values, "shutdown-timeout", true);
+
+    const auto& detector_name = values["failure-detector"].as<std::string>();
+    const auto detector_kind = plugin::parse_detector_kind(detector_name);
+    if (!detector_kind) {
+        throw OptionError("invalid value '" + detector_name + "' for --failure-detector: expected fixed or phi");
+    }
+    engine.detector.kind = *detector_kind;
+    engine.detector.threshold = values["phi-threshold"].as<double>();
+    engine.detector.min_std_dev = duration_option(values, "phi-min-std-dev", true);
+    engine.detector.acceptable_pause = duration_option(values, "phi-acceptable-pause", true);
+    if (const auto problem = engine.detector.validate()) {
+        throw OptionError("invalid failure detector option: " + *problem);
+    }
 
     engine.max_message_bytes = values["max-message-size"].as<std::size_t>();
     if (engine.max_message_bytes < 1024 || engine.max_message_bytes > 268435456) {

@@ -63,6 +63,11 @@ typedef struct aip_engine_config {
     int64_t reconnect_max_backoff_ms;     /* default 60000 */
     double reconnect_multiplier;          /* default 2.0 */
     const char* reconnect_jitter;         /* none, full, equal, decorrelated, proportional */
+    const char* failure_detector;         /* "fixed" (default): lost after liveness silent
+                                             intervals; "phi": phi-accrual */
+    double phi_threshold;                 /* default 8; phi level at which a peer is lost */
+    int64_t phi_min_std_dev_ms;           /* default 100; floor of the arrival gaps' deviation */
+    int64_t phi_acceptable_pause_ms;      /* default 500; silence tolerated on top of the model */
 } aip_engine_config;
 
 /* One frame: a pointer and a length. */

@@ -156,6 +156,17 @@ aip::plugin::EngineConfig to_engine_config(const aip_engine_config& config) {
     result.advised_reconnect.initial_backoff = Duration{config.reconnect_initial_backoff_ms};
     result.advised_reconnect.max_backoff = Duration{config.reconnect_max_backoff_ms};
     result.advised_reconnect.multiplier = config.reconnect_multiplier;
+
+    const char* detector_name = config.failure_detector != nullptr ? config.failure_detector : "";
+    const auto detector = aip::plugin::parse_detector_kind(detector_name);
+    if (!detector) {
+        throw std::invalid_argument(std::string("invalid failure_detector '") + detector_name +
+                                    "': expected fixed or phi");
+    }
+    result.detector.kind = *detector;
+    result.detector.threshold = config.phi_threshold;
+    result.detector.min_std_dev = Duration{config.phi_min_std_dev_ms};
+    result.detector.acceptable_pause = Duration{config.phi_acceptable_pause_ms};
     return result;
 }
 
@@ -184,6 +195,10 @@ void aip_engine_config_init(aip_engine_config* config) {
     config->reconnect_max_backoff_ms = defaults.advised_reconnect.max_backoff.count();
     config->reconnect_multiplier = defaults.advised_reconnect.multiplier;
     config->reconnect_jitter = "full";
+    config->failure_detector = "fixed";
+    config->phi_threshold = defaults.detector.threshold;
+    config->phi_min_std_dev_ms = defaults.detector.min_std_dev.count();
+    config->phi_acceptable_pause_ms = defaults.detector.acceptable_pause.count();
 }
 
 aip_status aip_engine_create(const aip_engine_config* config, int64_t now_ms, aip_engine** out) {

@@ -40,6 +40,9 @@ const EngineConfig& validated(const EngineConfig& config) {
     if (auto error = config.advised_reconnect.validate()) {
         throw std::invalid_argument("invalid engine option advised_reconnect: " + *error);
     }
+    if (auto error = config.detector.validate()) {
+        throw std::invalid_argument("invalid engine option detector: " + *error);
+    }
     return config;
 }
 
@@ -97,7 +100,7 @@ std::string_view to_string(DisconnectReason reason) noexcept {
 
 Engine::Impl::Impl(EngineConfig engine_config, TimePoint now)
     : config(validated(engine_config)),
-      heartbeats(config.heartbeat_interval, config.liveness),
+      heartbeats(config.heartbeat_interval, config.liveness, config.detector),
       random(config.seed),
       last_now(now) {}
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "aip/plugin/failure_detector.hpp"
 #include "aip/plugin/reconnection.hpp"
 #include "aip/plugin/time.hpp"
 #include "aip/proto/codec.hpp"
@@ -24,6 +25,7 @@ struct EngineConfig {
     std::size_t max_message_bytes{proto::kDefaultMaxMessageBytes};
     std::size_t max_queued_updates_per_client{10000};
     ReconnectionPolicy advised_reconnect{};  // sent to peers in REGISTERED
+    DetectorConfig detector{};           // how a silent peer is judged lost (fixed count or phi)
     std::uint64_t seed{0};               // session tokens; the host passes a random seed
 };
 
