@@ -11,6 +11,7 @@
 #include "aip/plugin/duration.hpp"
 #include "engine_handle.hpp"
 #include "event_log.hpp"
+#include "metrics.hpp"
 #include "signals.hpp"
 
 namespace aip::broker {
@@ -34,6 +35,12 @@ public:
           router_(context_, zmq::socket_type::router) {
         configure_socket();
         bind_endpoints();
+        if (!options.metrics_bind.empty()) {
+            metrics_ = std::make_unique<MetricsServer>(options.metrics_bind);
+            spdlog::info("serving metrics on http://{}:{}/metrics",
+                         options.metrics_bind.substr(0, options.metrics_bind.rfind(':')), metrics_->port());
+            std::cout << "aip-broker metrics on port " << metrics_->port() << std::endl;
+        }
     }
 
     EngineHandle& engine() { return engine_; }
@@ -57,6 +64,7 @@ public:
             receive_messages();
             engine_.on_tick(now_ms());
             flush();
+            publish_metrics();
         }
 
         shut_down();
@@ -153,7 +161,12 @@ private:
     void flush() {
         const auto now = Clock::now();
         engine_.drain_actions([this](const aip_action& action) { send(action); });
-        engine_.drain_events([this, now](const aip_event& event) { event_log_.log(event, now); });
+        engine_.drain_events([this, now](const aip_event& event) {
+            if (event.kind == AIP_EVENT_PROTOCOL_ERROR) {
+                ++counters_.protocol_errors_by_code[event.reason];
+            }
+            event_log_.log(event, now);
+        });
     }
 
     void send(const aip_action& action) {
@@ -161,6 +174,7 @@ private:
         try {
             if (!router_.send(zmq::buffer(routing_id.data(), routing_id.size()),
                               zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                ++counters_.sends_dropped;
                 spdlog::warn("send queue full for routing_id={}, message dropped", format_routing_id(routing_id));
                 return;
             }
@@ -181,6 +195,20 @@ private:
         }
     }
 
+    // Refreshes the /metrics snapshot at most twice a second: formatting it on every turn would
+    // cost more than the turn itself under load.
+    void publish_metrics() {
+        if (!metrics_) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (now - last_metrics_ < std::chrono::milliseconds(500)) {
+            return;
+        }
+        last_metrics_ = now;
+        metrics_->publish(engine_.stats(), counters_);
+    }
+
     void shut_down() {
         engine_.shutdown(now_ms());
         flush();
@@ -199,6 +227,9 @@ private:
     zmq::context_t context_;
     zmq::socket_t router_;
     EventLog event_log_;
+    HostCounters counters_;
+    std::unique_ptr<MetricsServer> metrics_;
+    Clock::time_point last_metrics_{};
 };
 
 }  // namespace

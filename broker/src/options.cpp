@@ -65,6 +65,9 @@ po::options_description describe_options() {
         ("bind", po::value<std::vector<std::string>>()->composing(),
          "endpoint to bind the ROUTER socket to; repeatable; tcp://HOST:PORT or ipc://PATH; "
          "a port of * picks a free port (default tcp://127.0.0.1:5555)")
+        ("metrics-bind", po::value<std::string>()->default_value(""),
+         "serve Prometheus metrics at http://HOST:PORT/metrics, for example 127.0.0.1:9464 (port 0 "
+         "picks a free port); off when empty")
         ("max-message-size", po::value<std::size_t>()->default_value(proto::kDefaultMaxMessageBytes),
          "largest accepted message in bytes, all frames together (1024 to 268435456)");
 
@@ -208,6 +211,7 @@ BrokerOptions build_options(const po::variables_map& values) {
         options.observer_paths = values["observer"].as<std::vector<std::string>>();
     }
     options.observer_config = values["observer-config"].as<std::string>();
+    options.metrics_bind = values["metrics-bind"].as<std::string>();
 
     options.log_level = values["log-level"].as<std::string>();
     static const std::vector<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};

@@ -17,6 +17,7 @@ struct BrokerOptions {
     std::string plugin_path;                  // engine shared object; empty: the built-in engine
     std::vector<std::string> observer_paths;  // observer shared objects
     std::string observer_config;              // configuration string passed to every observer
+    std::string metrics_bind;                 // HOST:PORT of the /metrics endpoint; empty: off
 };
 
 // Outcome of parsing: options to run with, or an exit code (help printed: 0, usage error: 2).
