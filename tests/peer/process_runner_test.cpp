@@ -10,7 +10,7 @@
 namespace aip::peer {
 namespace {
 
-// A zombie still answers kill(pid, 0), so liveness is read from /proc instead.
+// kill(pid, 0) also succeeds for a zombie, so liveness is read from /proc instead.
 bool process_alive(int pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string line;

@@ -7,7 +7,7 @@ namespace {
 
 namespace po = boost::program_options;
 
-// Parses `arguments` with the shared reconnect options; returns the error, or empty when valid.
+// Parses `arguments` with the shared reconnect options. Returns the error, or an empty string when valid.
 std::string read(std::vector<std::string> arguments, SessionOptions& options) {
     ReconnectDefaults defaults;
     po::options_description description;

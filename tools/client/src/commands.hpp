@@ -13,7 +13,7 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitUnreachable = 3;
 
-// What every subcommand gets from the global options.
+// Values from the global options that every subcommand uses.
 struct CommandContext {
     peer::ClientEndpoint& endpoint;
     std::string client_id;

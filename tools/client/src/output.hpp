@@ -1,4 +1,5 @@
-// How aip-client prints broker data: JSON objects for tools, aligned tables for people.
+// Formatting of broker data for aip-client output: JSON objects for tools, aligned tables for
+// people.
 #pragma once
 
 #include <ostream>

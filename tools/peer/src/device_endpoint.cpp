@@ -269,8 +269,8 @@ void DeviceEndpoint::wait_for_workers() {
         }
     }
 
-    // A handler that ignores cancellation cannot be joined in bounded time. Its thread only holds
-    // shared state, so detaching it is safe, but it keeps running until it returns.
+    // A handler that ignores cancellation cannot be joined in bounded time. Its thread only
+    // references shared state, so detaching it is safe, but it keeps running until it returns.
     for (auto& [key, task] : running_) {
         spdlog::warn("device {}: task {} attempt {} did not stop within {}; detaching its worker",
                      session_->options().peer_id, key.first, key.second,

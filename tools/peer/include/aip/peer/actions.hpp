@@ -52,7 +52,7 @@ struct ActionSettings {
 [[nodiscard]] TaskOutcome run_action(const Action& action, const CancellationToken& cancellation,
                                      const ActionSettings& settings);
 
-// Returns a TaskHandler that parses the payload and runs the built-in action; an unparsable
+// Returns a TaskHandler that parses the payload and runs the built-in action. An unparsable
 // payload or an unknown action becomes a failed outcome naming the problem.
 [[nodiscard]] TaskHandler make_builtin_handler(ActionSettings settings);
 

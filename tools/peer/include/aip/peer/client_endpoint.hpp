@@ -18,11 +18,11 @@
 
 namespace aip::peer {
 
-// Why a request got no answer.
+// The reason a request failed.
 struct RequestFailure {
     enum class Kind : std::uint8_t {
-        TimedOut,  // no answer before the deadline
-        Rejected,  // the broker answered ERROR
+        TimedOut,  // no reply before the deadline
+        Rejected,  // the broker replied with ERROR
         GaveUp,    // the session gave up reconnecting, or was closed or stopped
     };
     Kind kind{Kind::TimedOut};

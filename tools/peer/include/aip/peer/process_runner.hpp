@@ -14,7 +14,7 @@ namespace aip::peer {
 inline constexpr std::size_t kDefaultMaxOutputBytes = 64 * 1024;
 
 struct ProcessOutcome {
-    bool started{false};          // false when fork or exec failed; `error` says why
+    bool started{false};          // false when fork or exec failed, with the cause in `error`
     std::optional<int> exit_code; // set when the program exited normally
     std::optional<int> signal;    // set when a signal ended it
     bool cancelled{false};        // the token was cancelled and the process group was killed

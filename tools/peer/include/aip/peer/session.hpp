@@ -59,9 +59,9 @@ struct SessionCallbacks {
 };
 
 // Owns one DEALER socket at a time. Every socket is opened with ZMQ_LINGER 0, so closing never
-// blocks, and without ZMQ_IMMEDIATE: a REGISTER sent before the TCP connection completes waits in
-// the socket and leaves as soon as the broker is reachable, so a broker that starts during a
-// registration attempt still receives it. Each attempt uses a fresh socket (a new routing id),
+// blocks. ZMQ_IMMEDIATE stays off, so a REGISTER sent before the TCP connection completes is
+// queued in the socket and leaves once the broker is reachable. A broker that starts during a
+// registration attempt therefore still receives it. Each attempt uses a fresh socket (a new routing id),
 // so nothing queued for an old session is ever delivered in a new one.
 //
 // Not thread-safe: one thread calls every member except waker().wake().

@@ -1,4 +1,4 @@
-// One task attempt as a device handler sees it, and what the handler returns.
+// The input of one task attempt given to a device handler, and the outcome it returns.
 #pragma once
 
 #include <cstdint>
