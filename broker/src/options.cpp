@@ -69,7 +69,10 @@ po::options_description describe_options() {
          "serve Prometheus metrics at http://HOST:PORT/metrics, for example 127.0.0.1:9464 (port 0 "
          "picks a free port); off when empty")
         ("max-message-size", po::value<std::size_t>()->default_value(proto::kDefaultMaxMessageBytes),
-         "largest accepted message in bytes, all frames together (1024 to 268435456)");
+         "largest accepted message in bytes, all frames together (1024 to 268435456)")
+        ("max-registrations-per-second", po::value<unsigned>()->default_value(5),
+         "REGISTER messages accepted per connection per second; more get ERROR rate_limited "
+         "(0 turns the limit off)");
 
     po::options_description liveness("Liveness and timeouts (durations: 250ms, 2s, 1m, 1h)");
     liveness.add_options()
@@ -252,6 +255,7 @@ BrokerOptions build_options(const po::variables_map& values) {
                           "' for --max-message-size: expected 1024 to 268435456 bytes");
     }
 
+    engine.max_registrations_per_second = values["max-registrations-per-second"].as<unsigned>();
     fill_reconnect_advice(values, engine.advised_reconnect);
     if (values.count("preset") != 0) {
         apply_preset(values, options);

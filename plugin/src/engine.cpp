@@ -101,6 +101,7 @@ std::string_view to_string(DisconnectReason reason) noexcept {
 Engine::Impl::Impl(EngineConfig engine_config, TimePoint now)
     : config(validated(engine_config)),
       heartbeats(config.heartbeat_interval, config.liveness, config.detector),
+      registrations(config.max_registrations_per_second),
       random(config.seed),
       last_now(now) {}
 
@@ -221,6 +222,7 @@ void Engine::Impl::handle_tick(TimePoint now) {
     for (const auto& expired : timeouts.poll(now)) {
         handle_timer(expired, now);
     }
+    registrations.prune(now);
     run_scheduler(now);
 }
 

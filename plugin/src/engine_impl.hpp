@@ -16,6 +16,7 @@
 #include "aip/plugin/timeout_manager.hpp"
 #include "client_registry.hpp"
 #include "device_registry.hpp"
+#include "registration_limiter.hpp"
 #include "scheduler.hpp"
 #include "task_table.hpp"
 
@@ -125,6 +126,7 @@ struct Engine::Impl {
 
     EngineConfig config;
     HeartbeatManager heartbeats;  // keyed by routing id
+    RegistrationLimiter registrations;
     TimeoutManager timeouts;
     std::unordered_map<TimeoutManager::OperationId, TimerTarget> timers;
     std::mt19937_64 random;

@@ -14,6 +14,14 @@ constexpr std::string_view kRemoved = "REMOVED";
 
 void Engine::Impl::handle_register(const std::string& routing_id, const proto::Register& request,
                                    TimePoint now) {
+    if (!registrations.allow(routing_id, now)) {
+        reject(routing_id, "rate_limited",
+               "more than " + std::to_string(config.max_registrations_per_second) +
+                   " REGISTER messages from this connection within one second; wait and retry",
+               static_cast<std::uint8_t>(proto::Command::Register), std::nullopt, now);
+        return;
+    }
+
     // The same socket registering again means the peer restarted its session: the old one ends.
     if (sessions.contains(routing_id)) {
         disconnect_session(routing_id, DisconnectReason::Superseded, now);

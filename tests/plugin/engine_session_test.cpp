@@ -63,6 +63,36 @@ TEST(EngineSession, RegisteredCarriesConfiguration) {
     EXPECT_EQ(h.engine().stats().devices_connected, 1u);
 }
 
+TEST(EngineSession, RegistrationFloodIsRateLimited) {
+    auto config = EngineHarness::default_config();
+    config.max_registrations_per_second = 3;
+    EngineHarness h(config);
+
+    for (int i = 0; i < 5; ++i) {
+        h.register_device("r-loop", "looper");
+    }
+
+    const auto errors = h.all_of<proto::Error>("r-loop");
+    ASSERT_EQ(errors.size(), 2u);
+    EXPECT_EQ(errors[0].code, "rate_limited");
+    EXPECT_EQ(h.all_of<proto::Registered>("r-loop").size(), 3u);
+}
+
+TEST(EngineSession, RegistrationLimitResetsAfterOneSecond) {
+    auto config = EngineHarness::default_config();
+    config.max_registrations_per_second = 1;
+    EngineHarness h(config);
+    h.register_device("r-slow", "slow");
+    h.register_device("r-slow", "slow");
+    ASSERT_EQ(h.all_of<proto::Error>("r-slow").size(), 1u);
+
+    h.advance(1000ms, {"r-slow"});
+    h.register_device("r-slow", "slow");
+
+    EXPECT_EQ(h.all_of<proto::Error>("r-slow").size(), 1u);
+    EXPECT_EQ(h.all_of<proto::Registered>("r-slow").size(), 2u);
+}
+
 TEST(EngineSession, UnknownRoutingIdGetsDisconnect) {
     EngineHarness h;
 

@@ -24,6 +24,7 @@ struct EngineConfig {
     Duration dispatch_timeout{5000};     // ASSIGN to STARTED
     std::size_t max_message_bytes{proto::kDefaultMaxMessageBytes};
     std::size_t max_queued_updates_per_client{10000};
+    std::uint32_t max_registrations_per_second{5};  // per routing id; 0: no limit
     ReconnectionPolicy advised_reconnect{};  // sent to peers in REGISTERED
     DetectorConfig detector{};           // how a silent peer is judged lost (fixed count or phi)
     std::uint64_t seed{0};               // session tokens; the host passes a random seed
