@@ -76,5 +76,32 @@ TEST(ReconnectOptions, UnknownJitterIsRejected) {
     EXPECT_NE(read({"--jitter", "lots"}, options).find("'lots' for --jitter"), std::string::npos);
 }
 
+TEST(ReconnectOptions, PresetSetsPolicyAndTimeout) {
+    SessionOptions options;
+    ASSERT_EQ(read({"--preset", "local"}, options), "");
+    EXPECT_EQ(options.reconnection.policy, plugin::BackoffPolicy::Linear);
+    EXPECT_EQ(options.reconnection.max_retries, 3U);
+    EXPECT_EQ(options.reconnection.initial_backoff, std::chrono::seconds(1));
+    EXPECT_EQ(options.reconnection.max_backoff, std::chrono::seconds(10));
+    EXPECT_EQ(options.register_timeout, std::chrono::seconds(60));
+    EXPECT_FALSE(options.follow_broker_advice);
+}
+
+TEST(ReconnectOptions, ExplicitOptionOverridesPreset) {
+    SessionOptions options;
+    ASSERT_EQ(read({"--preset", "unreliable", "--max-retries", "2", "--register-timeout", "3s"}, options), "");
+    EXPECT_EQ(options.reconnection.policy, plugin::BackoffPolicy::Exponential);
+    EXPECT_EQ(options.reconnection.max_retries, 2U);
+    EXPECT_EQ(options.reconnection.max_backoff, std::chrono::seconds(300));
+    EXPECT_EQ(options.register_timeout, std::chrono::seconds(3));
+}
+
+TEST(ReconnectOptions, UnknownPresetNamesValidOnes) {
+    SessionOptions options;
+    const auto error = read({"--preset", "lunar"}, options);
+    EXPECT_NE(error.find("'lunar'"), std::string::npos) << error;
+    EXPECT_NE(error.find("internet"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace aip::peer

@@ -6,6 +6,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include "aip/plugin/duration.hpp"
+#include "aip/plugin/presets.hpp"
 
 namespace aip::peer {
 namespace po = boost::program_options;
@@ -53,6 +54,10 @@ void add_reconnect_options(po::options_description& description, const Reconnect
     const auto& policy = defaults.policy;
     const auto text = [](std::string help) { return help; };
     description.add_options()
+        ("preset", po::value<std::string>()->value_name("NAME"),
+         text("start from a deployment preset: " + plugin::preset_names() +
+              " (reconnect policy and register timeout); the options below override its fields")
+             .c_str())
         ("reconnect-policy", po::value<std::string>()->value_name("NAME"),
          text("reconnect policy: exponential, linear, immediate or none (default " +
               std::string(plugin::to_string(policy.policy)) +
@@ -82,7 +87,20 @@ std::optional<std::string> read_reconnect_options(const po::variables_map& value
                                                   const ReconnectDefaults& defaults,
                                                   SessionOptions& options) {
     auto policy = defaults.policy;
+    auto register_timeout = defaults.register_timeout;
     bool any_given = false;
+
+    if (const auto value = given(values, "preset")) {
+        const plugin::ResiliencePreset* preset = nullptr;
+        try {
+            preset = &plugin::find_preset(*value);
+        } catch (const std::invalid_argument& error) {
+            return invalid_option("preset", *value, error.what());
+        }
+        policy = preset->reconnect;
+        register_timeout = preset->operation_timeout;
+        any_given = true;
+    }
 
     if (const auto value = given(values, "reconnect-policy")) {
         const auto parsed = plugin::parse_backoff_policy(*value);
@@ -138,7 +156,6 @@ std::optional<std::string> read_reconnect_options(const po::variables_map& value
         return "invalid reconnect options: " + *error;
     }
 
-    auto register_timeout = defaults.register_timeout;
     if (const auto value = given(values, "register-timeout")) {
         const auto parsed = plugin::parse_duration(*value);
         if (!parsed || *parsed <= plugin::Duration::zero()) {

@@ -96,6 +96,9 @@ void Session::start() {
     if (state_ != SessionState::Idle) {
         return;
     }
+    for (const auto& warning : policy_.warnings()) {
+        spdlog::warn("{}: reconnect policy: {}", label(), warning);
+    }
     start_episode(Clock::now());
 }
 
