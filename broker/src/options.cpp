@@ -94,7 +94,7 @@ po::options_description describe_options() {
          "fixed: a peer is lost after --heartbeat-liveness silent intervals; phi: phi-accrual, "
          "adapts to each peer's observed heartbeat gaps (see docs/resilience.md)")
         ("phi-threshold", po::value<double>()->default_value(8.0),
-         "phi level at which a peer is lost (above 0; higher waits longer)")
+         "phi level at which a peer is lost (0.5 to 30; higher waits longer)")
         ("phi-min-std-dev", po::value<std::string>()->default_value("100ms"),
          "floor of the standard deviation of heartbeat gaps used by phi")
         ("phi-acceptable-pause", po::value<std::string>()->default_value("500ms"),
