@@ -22,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 // Messages taken in per loop turn before timers run, so that a flood cannot starve detection.
 constexpr int kMaxMessagesPerTurn = 10000;
-// Upper bound on one poll wait; the engine normally asks for an earlier wake-up.
+// Upper bound on one poll wait; the engine normally requests an earlier wake-up.
 constexpr plugin::Duration kMaxPollWait{1000};
 // Frames beyond this are read and dropped, so that a hostile message cannot exhaust memory.
 constexpr std::size_t kMaxFramesRead = 8;
@@ -119,7 +119,7 @@ private:
         try {
             zmq::poll(items, 2, wait);
         } catch (const zmq::error_t& error) {
-            // A signal interrupts the wait; the pipe tells which one.
+            // A signal interrupts the wait, and the pipe holds its number.
             if (error.num() != EINTR) {
                 throw;
             }

@@ -26,8 +26,8 @@ struct ParseResult {
     int exit_code{0};
 };
 
-// Parses argv and the optional --config file. Prints help or a clear error naming the option
-// and the value to stdout/stderr; never throws.
+// Parses argv and the optional --config file. Help goes to stdout; an invalid option or value
+// is reported on stderr, naming the option and the value, and returned as exit code 2.
 [[nodiscard]] ParseResult parse_options(int argc, const char* const* argv);
 
 }  // namespace aip::broker

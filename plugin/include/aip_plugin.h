@@ -3,7 +3,7 @@
  *
  * A host (any ZeroMQ ROUTER loop) owns the socket and the clock. It feeds the engine each
  * message it receives and the current time, then sends the actions the engine returns and
- * calls the engine again at the time it asks for. Usable from C11 and C++; no C++ types cross it,
+ * calls the engine again at the wake-up time it requests. Usable from C11 and C++; no C++ types cross it,
  * and no function lets an exception or abort escape: every failure is a status code plus a
  * message read with aip_engine_last_error().
  *
@@ -39,7 +39,7 @@ typedef enum aip_status {
     AIP_ERR_INVALID_ARGUMENT = 1, /* a NULL pointer, a bad size or a value out of range */
     AIP_ERR_INVALID_CONFIG = 2,   /* the configuration was rejected; the message names the option */
     AIP_ERR_NO_MEMORY = 3,
-    AIP_ERR_INTERNAL = 4,         /* an unexpected failure inside the engine; the message says what */
+    AIP_ERR_INTERNAL = 4,         /* an unexpected failure inside the engine, described by the message */
     AIP_ERR_EMPTY = 5             /* nothing to take: no pending action or event */
 } aip_status;
 

@@ -70,7 +70,7 @@ struct aip_engine {
     HeldEvent current_event;
     std::string last_error;
 
-    // Moves what the engine produced into the queues and tells the observers.
+    // Moves what the engine produced into the queues and notifies the observers.
     void collect() {
         for (auto& outgoing : engine.take_outgoing()) {
             actions.push_back(std::move(outgoing));
