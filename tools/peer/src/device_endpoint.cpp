@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -56,6 +57,9 @@ struct DeviceEndpoint::RunningTask {
     std::thread worker;
     std::uint64_t generation{0};  // the session generation that received the ASSIGN
     bool aborted{false};          // no RESULT may be sent for this attempt any more
+    // The task's deadline from ASSIGN's timeout_ms. The broker ends the task then and sends
+    // ABORT; the device also stops it itself in case that ABORT is lost.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 namespace {
@@ -113,6 +117,7 @@ DeviceEndpoint::RunResult DeviceEndpoint::run() {
     while (!stop_requested_.load()) {
         const bool alive = session_->poll_once();
         collect_completions();
+        abort_overdue();
         if (!alive) {
             result = RunResult::GaveUp;
             break;
@@ -178,6 +183,9 @@ void DeviceEndpoint::handle_assign(proto::Assign&& assign) {
 
     auto task = std::make_unique<RunningTask>();
     task->generation = session_->generation();
+    if (assign.timeout > plugin::Duration::zero()) {
+        task->deadline = std::chrono::steady_clock::now() + assign.timeout;
+    }
     TaskRequest request{assign.task_id, assign.attempt, assign.timeout, std::move(assign.payload)};
     task->worker = std::thread(
         [handler = handler_, cancellation = task->cancellation, completions = completions_,
@@ -219,6 +227,21 @@ void DeviceEndpoint::abort_all(const std::string& reason) {
         task->cancellation->cancel();
         spdlog::info("device {}: task {} attempt {} aborted ({})", session_->options().peer_id,
                      key.first, key.second, reason);
+    }
+}
+
+// NOTE: checked after each poll of the session, which wakes at least once per heartbeat
+// interval, so a task may outlive its deadline by up to one interval.
+void DeviceEndpoint::abort_overdue() {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [key, task] : running_) {
+        if (task->aborted || !task->deadline || now < *task->deadline) {
+            continue;
+        }
+        task->aborted = true;
+        task->cancellation->cancel();
+        spdlog::warn("device {}: task {} attempt {} passed its deadline without an ABORT from the "
+                     "broker; stopped it", session_->options().peer_id, key.first, key.second);
     }
 }
 

@@ -55,6 +55,7 @@ private:
     void handle_abort(const proto::Abort& abort);
     void abort_all(const std::string& reason);
     void collect_completions();
+    void abort_overdue();
     void wait_for_workers();
 
     zmq::context_t context_{1};
