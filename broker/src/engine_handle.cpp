@@ -82,6 +82,7 @@ aip_engine_config to_abi_config(const aip_plugin_descriptor& descriptor, const p
     abi.phi_min_std_dev_ms = config.detector.min_std_dev.count();
     abi.phi_acceptable_pause_ms = config.detector.acceptable_pause.count();
     abi.max_registrations_per_second = config.max_registrations_per_second;
+    abi.phi_capped = config.detector.capped ? 1 : 0;
     return abi;
 }
 

@@ -98,7 +98,10 @@ po::options_description describe_options() {
         ("phi-min-std-dev", po::value<std::string>()->default_value("100ms"),
          "floor of the standard deviation of heartbeat gaps used by phi")
         ("phi-acceptable-pause", po::value<std::string>()->default_value("500ms"),
-         "extra silence phi tolerates on top of its model");
+         "extra silence phi tolerates on top of its model")
+        ("phi-uncapped", po::bool_switch(),
+         "let phi wait longer than --heartbeat-liveness silent intervals; by default phi also "
+         "convicts at that bound, so it can only detect earlier than the fixed detector");
 
     po::options_description reconnect("Reconnect policy recommended to peers in REGISTERED");
     reconnect.add_options()
@@ -245,6 +248,7 @@ BrokerOptions build_options(const po::variables_map& values) {
     engine.detector.threshold = values["phi-threshold"].as<double>();
     engine.detector.min_std_dev = duration_option(values, "phi-min-std-dev", true);
     engine.detector.acceptable_pause = duration_option(values, "phi-acceptable-pause", true);
+    engine.detector.capped = !values["phi-uncapped"].as<bool>();
     if (const auto problem = engine.detector.validate()) {
         throw OptionError("invalid failure detector option: " + *problem);
     }

@@ -69,6 +69,8 @@ typedef struct aip_engine_config {
     int64_t phi_min_std_dev_ms;           /* default 100; floor of the arrival gaps' deviation */
     int64_t phi_acceptable_pause_ms;      /* default 500; silence tolerated on top of the model */
     uint32_t max_registrations_per_second; /* default 5 per routing id; 0 turns the limit off */
+    uint32_t phi_capped;                  /* default 1: phi also convicts after liveness silent
+                                             intervals; 0 lets it wait longer */
 } aip_engine_config;
 
 /* One frame: a pointer and a length. */

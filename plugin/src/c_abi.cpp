@@ -168,6 +168,7 @@ aip::plugin::EngineConfig to_engine_config(const aip_engine_config& config) {
     result.detector.min_std_dev = Duration{config.phi_min_std_dev_ms};
     result.detector.acceptable_pause = Duration{config.phi_acceptable_pause_ms};
     result.max_registrations_per_second = config.max_registrations_per_second;
+    result.detector.capped = config.phi_capped != 0;
     return result;
 }
 
@@ -201,6 +202,7 @@ void aip_engine_config_init(aip_engine_config* config) {
     config->phi_min_std_dev_ms = defaults.detector.min_std_dev.count();
     config->phi_acceptable_pause_ms = defaults.detector.acceptable_pause.count();
     config->max_registrations_per_second = defaults.max_registrations_per_second;
+    config->phi_capped = defaults.detector.capped ? 1 : 0;
 }
 
 aip_status aip_engine_create(const aip_engine_config* config, int64_t now_ms, aip_engine** out) {

@@ -136,6 +136,7 @@ FailureDetector::FailureDetector(const DetectorConfig& config, Duration interval
       min_std_dev_ms_(static_cast<double>(config.min_std_dev.count())),
       pause_ms_(static_cast<double>(config.acceptable_pause.count())),
       min_samples_(config.min_samples),
+      capped_(config.capped),
       window_(config.kind == DetectorKind::Phi ? config.window : 0) {
     if (auto error = config.validate()) {
         throw std::invalid_argument("invalid failure detector: " + *error);
@@ -166,18 +167,19 @@ bool FailureDetector::uses_phi() const noexcept {
 }
 
 TimePoint FailureDetector::lost_at() const noexcept {
+    const auto max = std::numeric_limits<Duration::rep>::max();
+    const Duration fixed_silence =
+        interval_.count() > max / liveness_ ? Duration{max} : interval_ * liveness_;
+    const TimePoint fixed_lost_at = later(last_arrival_, fixed_silence);
     if (!uses_phi()) {
-        const auto max = std::numeric_limits<Duration::rep>::max();
-        const Duration silence = interval_.count() > max / liveness_
-                                     ? Duration{max}
-                                     : interval_ * liveness_;
-        return later(last_arrival_, silence);
+        return fixed_lost_at;
     }
 
     const double sd = std::max(window_.std_dev_ms(), min_std_dev_ms_);
     const double model = window_.mean_ms() + z_ * sd;
     const double silence = std::max(model, static_cast<double>(interval_.count())) + pause_ms_;
-    return later(last_arrival_, to_duration(silence));
+    const TimePoint phi_lost_at = later(last_arrival_, to_duration(silence));
+    return capped_ ? std::min(phi_lost_at, fixed_lost_at) : phi_lost_at;
 }
 
 double FailureDetector::phi(TimePoint now) const noexcept {

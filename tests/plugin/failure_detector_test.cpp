@@ -116,6 +116,34 @@ TEST(FailureDetector, PhiNeverConvictsBeforeIntervalPlusPause) {
     EXPECT_EQ(detector.lost_at(), now + 1500ms);
 }
 
+TEST(FailureDetector, CappedPhiConvictsNoLaterThanFixed) {
+    FailureDetector detector(phi_config(), 1s, 3);
+    detector.restart(kStart);
+    TimePoint now = kStart;
+    for (int i = 0; i < 40; ++i) {
+        now += 1s;
+        detector.record_arrival(now + (i % 2 == 0 ? 900ms : -900ms));  // very irregular gaps
+    }
+    // The latest arrival is i = 38's, 900 ms late: 100 ms before `now`.
+    const TimePoint last = now - 100ms;
+    EXPECT_TRUE(detector.uses_phi());
+    EXPECT_EQ(detector.lost_at(), last + 3s);
+}
+
+TEST(FailureDetector, UncappedPhiMayWaitLongerThanFixed) {
+    auto config = phi_config();
+    config.capped = false;
+    FailureDetector detector(config, 1s, 3);
+    detector.restart(kStart);
+    TimePoint now = kStart;
+    for (int i = 0; i < 40; ++i) {
+        now += 1s;
+        detector.record_arrival(now + (i % 2 == 0 ? 900ms : -900ms));
+    }
+    const TimePoint last = now - 100ms;
+    EXPECT_GT(detector.lost_at(), last + 3s);
+}
+
 TEST(FailureDetector, ArrivalsOutOfOrderAreIgnored) {
     FailureDetector detector(phi_config(), 1s, 3);
     detector.restart(kStart + 5s);

@@ -175,10 +175,21 @@ int detectors(int hours, int trials, std::uint64_t seed) {
             detector.kind = DetectorKind::Phi;
             detector.threshold = threshold;
             detector.acceptable_pause = pause;
+            detector.capped = false;
             std::ostringstream label;
             label << "phi threshold " << threshold << ", pause " << pause.count() << " ms";
             candidates.push_back({label.str(), 3, detector});
         }
+    }
+    // Phi capped by the Fixed rule at the same liveness: it can only convict earlier.
+    for (const std::uint32_t liveness : {3U, 4U, 5U}) {
+        DetectorConfig detector;
+        detector.kind = DetectorKind::Phi;
+        detector.threshold = 8.0;
+        detector.acceptable_pause = 2000ms;
+        detector.capped = true;
+        candidates.push_back({"phi threshold 8, pause 2000 ms, capped at liveness " + std::to_string(liveness),
+                              liveness, detector});
     }
 
     std::cout << "| detector | false suspicions per hour | mean latency (ms) | p99 latency (ms) "

@@ -35,6 +35,9 @@ struct DetectorConfig {
     std::size_t min_samples{8};
     // Extra silence tolerated on top of the model, for delays the window has not seen.
     Duration acceptable_pause{500};
+    // When true, Phi also convicts once the Fixed rule would (liveness silent intervals), so it
+    // can only convict earlier than Fixed and the detection bound interval x liveness holds.
+    bool capped{true};
 
     // Returns an error naming the option and the value, or nullopt when the config is valid.
     [[nodiscard]] std::optional<std::string> validate() const;
@@ -106,6 +109,7 @@ private:
     double min_std_dev_ms_;
     double pause_ms_;
     std::size_t min_samples_;
+    bool capped_;
     ArrivalWindow window_;
     TimePoint last_arrival_{};
 };
