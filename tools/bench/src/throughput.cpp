@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 
 struct ThroughputOptions {
     std::size_t devices{4};
-    std::size_t tasks{20000};
+    std::size_t tasks{100000};
     std::size_t window{64};
     std::size_t payload_bytes{64};
     std::chrono::milliseconds deadline{120000};
