@@ -3,7 +3,7 @@
 
 Usage: tools/bench/plot.py RESULTS_DIR OUTPUT_DIR
 
-RESULTS_DIR holds throughput.json, heartbeats.json, detection.json and restart.json; a missing
+RESULTS_DIR contains throughput.json, heartbeats.json, detection.json and restart.json; a missing
 file skips its figure. Each figure is written as OUTPUT_DIR/bench_<name>.png.
 """
 

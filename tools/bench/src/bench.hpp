@@ -19,8 +19,8 @@ struct Report {
     std::string text;
 };
 
-// Each throws std::runtime_error when a wait passes its deadline or a child process fails.
-// They return nullopt-free reports; `--help` in `arguments` prints help and returns an empty one.
+// Each throws std::runtime_error when a wait passes its deadline or a child process fails, and
+// std::invalid_argument on an invalid option. With `--help`, `data` is null and `text` is the help.
 [[nodiscard]] Report run_throughput(const CommonOptions& common, const std::vector<std::string>& arguments);
 [[nodiscard]] Report run_heartbeats(const CommonOptions& common, const std::vector<std::string>& arguments);
 [[nodiscard]] Report run_detection(const CommonOptions& common, const std::vector<std::string>& arguments);

@@ -1,6 +1,6 @@
-// detection: M raw DEALER devices heartbeat a real aip-broker; one at a time is silenced (it
-// stops sending and reading but keeps its socket open, like a hung process) and the time until
-// the broker publishes its DISCONNECTED event is measured, K times.
+// detection: M raw DEALER devices heartbeat a real aip-broker. One at a time is silenced: it
+// stops sending and reading but keeps its socket open, like a hung process. The benchmark
+// measures the time until the broker publishes its DISCONNECTED event, K times.
 #include <memory>
 #include <random>
 #include <sstream>

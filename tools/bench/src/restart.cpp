@@ -1,6 +1,6 @@
 // restart: N simulated devices, each a raw DEALER socket with the project's Reconnector (the
 // same attempt loop as the peer library), all driven by one thread. The broker is killed with
-// SIGKILL and started again on the same endpoint; the benchmark records when each device has
+// SIGKILL and started again on the same endpoint. The benchmark records when each device has
 // registered again, once with full jitter and once with none.
 #include <algorithm>
 #include <memory>
@@ -153,7 +153,7 @@ private:
             device.registered_at = Clock::now();
             (void)device.reconnector.on_success();
         } else if (std::holds_alternative<proto::Disconnect>(message) && device.registered) {
-            lose_session(device, Clock::now());  // the restarted broker does not know us
+            lose_session(device, Clock::now());  // the restarted broker has no session for this device
         }
     }
 
