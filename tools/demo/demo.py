@@ -70,10 +70,12 @@ def run(bin_dir: Path, log_dir: Path) -> int:
         timeline.say(f"orchestrator submitted {TASK_COUNT} tasks of 1.5 s each (max 3 attempts)")
 
         def victim_tasks():
+            """Return the victim's RUNNING tasks once both of its slots are busy, else None."""
             rows = group.tasks(broker.endpoint).values()
-            return {row["task_id"] for row in rows if row["device_id"] == VICTIM and row["state"] == "RUNNING"}
+            running = {row["task_id"] for row in rows if row["device_id"] == VICTIM and row["state"] == "RUNNING"}
+            return running if len(running) == 2 else None
 
-        running_on_victim = wait_until(victim_tasks, 10, f"tasks RUNNING on {VICTIM}")
+        running_on_victim = wait_until(victim_tasks, 10, f"two tasks RUNNING on {VICTIM}")
         victim = next(process for process in group.processes if process.name == f"device-{VICTIM}")
         killed_at = victim.kill()
         timeline.say(f"killed {VICTIM} with SIGKILL while it ran {', '.join(sorted(running_on_victim))}")
