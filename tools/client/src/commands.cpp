@@ -266,6 +266,12 @@ int wait_for_tasks(CommandContext& context, std::set<std::string> pending,
         if (const auto* error = std::get_if<proto::Error>(&*update)) {
             std::cerr << "aip-client: broker sent ERROR " << error->code << ": " << error->message
                       << '\n';
+            // A SUBMIT sent again after a reconnection can be rejected, and then no final update comes.
+            if (error->task_id && pending.contains(*error->task_id) &&
+                error->command == static_cast<std::uint8_t>(proto::Command::Submit)) {
+                pending.erase(*error->task_id);
+                all_completed = false;
+            }
             continue;
         }
         const auto* task = std::get_if<proto::TaskUpdate>(&*update);

@@ -40,6 +40,7 @@ ClientEndpoint::ClientEndpoint(SessionOptions options, EndpointCallbacks callbac
         }
     };
     session_callbacks.on_reconnected = [this] {
+        resubmit_unfinished();
         if (subscription_) {
             [[maybe_unused]] const bool sent = session_->send(proto::Subscribe{*subscription_});
         }
@@ -59,6 +60,7 @@ ClientEndpoint::ClientEndpoint(SessionOptions options, EndpointCallbacks callbac
         }
     };
     session_callbacks.on_message = [this](proto::Message&& message) {
+        track_message(message);
         inbox_.push_back(std::move(message));
     };
 
@@ -81,14 +83,11 @@ bool ClientEndpoint::connect() {
 RequestResult<proto::Accepted> ClientEndpoint::submit(const proto::Submit& submit,
                                                       plugin::Duration timeout) {
     const auto deadline = Clock::now() + timeout;
-    std::optional<std::uint64_t> sent_in;
+    unfinished_.insert_or_assign(submit.task_id, Submission{submit, 0});
 
     while (true) {
-        if (!sent_in || (session_->connected() && *sent_in != session_->generation())) {
-            if (session_->send(submit)) {
-                sent_in = session_->generation();
-            }
-        }
+        // A reconnection while waiting sends the SUBMIT again through resubmit_unfinished().
+        send_submit(submit.task_id);
 
         auto answer = take_first(inbox_, [&](const proto::Message& message) {
             if (const auto* accepted = std::get_if<proto::Accepted>(&message)) {
@@ -101,6 +100,7 @@ RequestResult<proto::Accepted> ClientEndpoint::submit(const proto::Submit& submi
             if (auto* accepted = std::get_if<proto::Accepted>(&*answer)) {
                 return std::move(*accepted);
             }
+            unfinished_.erase(submit.task_id);
             const auto& error = std::get<proto::Error>(*answer);
             return RequestFailure{RequestFailure::Kind::Rejected,
                                   "SUBMIT of task " + submit.task_id + " rejected: " + error.code +
@@ -108,11 +108,13 @@ RequestResult<proto::Accepted> ClientEndpoint::submit(const proto::Submit& submi
         }
 
         if (Clock::now() >= deadline) {
+            unfinished_.erase(submit.task_id);
             return RequestFailure{RequestFailure::Kind::TimedOut,
                                   "no ACCEPTED for task " + submit.task_id + " within " +
                                       plugin::format_duration(timeout)};
         }
         if (!pump(deadline)) {
+            unfinished_.erase(submit.task_id);
             return ended_failure("SUBMIT of task " + submit.task_id);
         }
     }
@@ -240,6 +242,43 @@ bool ClientEndpoint::pump(plugin::TimePoint deadline) {
     }
     const bool alive = session_->poll_once(deadline);
     return alive && !stop_requested_.load();
+}
+
+void ClientEndpoint::resubmit_unfinished() {
+    for (auto& [task_id, submission] : unfinished_) {
+        if (submission.sent_in == 0) {
+            continue;  // submit() sends it for the first time
+        }
+        send_submit(task_id);
+        spdlog::warn("client {}: task {}: sent SUBMIT again after reconnecting, because a "
+                     "restarted broker would not know the task",
+                     session_->options().peer_id, task_id);
+    }
+}
+
+void ClientEndpoint::send_submit(const std::string& task_id) {
+    const auto found = unfinished_.find(task_id);
+    if (found == unfinished_.end() || !session_->connected() ||
+        found->second.sent_in == session_->generation()) {
+        return;
+    }
+    if (session_->send(found->second.submit)) {
+        found->second.sent_in = session_->generation();
+    }
+}
+
+void ClientEndpoint::track_message(const proto::Message& message) {
+    if (const auto* update = std::get_if<proto::TaskUpdate>(&message)) {
+        if (update->final) {
+            unfinished_.erase(update->task_id);
+        }
+        return;
+    }
+    const auto* error = std::get_if<proto::Error>(&message);
+    if (error && error->task_id &&
+        error->command == static_cast<std::uint8_t>(proto::Command::Submit)) {
+        unfinished_.erase(*error->task_id);
+    }
 }
 
 RequestFailure ClientEndpoint::ended_failure(const std::string& request) const {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,8 +49,10 @@ public:
     // policy gave up or a stop was requested.
     [[nodiscard]] bool connect();
 
-    // Sends SUBMIT and waits for ACCEPTED. After a reconnection the SUBMIT is sent again, which is
-    // safe because task ids make it idempotent.
+    // Sends SUBMIT and waits for ACCEPTED. The task stays tracked until its final TaskUpdate
+    // arrives (or the SUBMIT is rejected or times out): after every reconnection its SUBMIT is
+    // sent again, so that a restarted broker that lost it runs it. This is safe because task ids
+    // make SUBMIT idempotent for a client: a broker that still stores the task changes nothing.
     [[nodiscard]] RequestResult<proto::Accepted> submit(const proto::Submit& submit,
                                                         plugin::Duration timeout);
 
@@ -86,11 +89,25 @@ private:
     // Polls once; returns false when waiting cannot succeed any more (gave up, closed, stopped).
     bool pump(plugin::TimePoint deadline);
     [[nodiscard]] RequestFailure ended_failure(const std::string& request) const;
+    // Sends SUBMIT again for every tracked task not yet sent in the current session.
+    void resubmit_unfinished();
+    // Sends the SUBMIT of `task_id` when connected and not yet sent in this session.
+    void send_submit(const std::string& task_id);
+    // Stops tracking a task whose final update arrived or whose SUBMIT was rejected.
+    void track_message(const proto::Message& message);
+
+    // A submitted task without a final update, and the session generation that last carried its
+    // SUBMIT (0: not sent yet).
+    struct Submission {
+        proto::Submit submit;
+        std::uint64_t sent_in{0};
+    };
 
     zmq::context_t context_{1};
     EndpointCallbacks callbacks_;
     std::unique_ptr<Session> session_;
     std::deque<proto::Message> inbox_;  // broker messages not yet taken by a call
+    std::map<std::string, Submission> unfinished_;  // by task id
     std::atomic<bool> stop_requested_{false};
     std::optional<bool> subscription_;
     std::uint64_t next_request_id_{1};
