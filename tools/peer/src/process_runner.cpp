@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,7 +70,19 @@ bool read_available(Capture& capture, std::size_t max_bytes) {
 }
 
 [[noreturn]] void exec_child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd,
-                             int error_fd) {
+                             int error_fd, pid_t parent_pid) {
+    // Die with the device: the kernel sends SIGKILL when the thread that forked exits, which
+    // also covers a device killed with SIGKILL. A parent that died before this call is caught
+    // by the getppid() check, because the child was then already reparented.
+    // NOTE: only this process gets the signal; programs it starts in turn may outlive the device.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+        const int error = errno;
+        [[maybe_unused]] const auto written = ::write(error_fd, &error, sizeof error);
+        ::_exit(127);
+    }
+    if (::getppid() != parent_pid) {
+        ::_exit(127);
+    }
     ::setpgid(0, 0);
 
     // The parent may ignore or block signals; the program starts with the defaults.
@@ -141,13 +154,16 @@ ProcessOutcome run_process(const std::vector<std::string>& argv,
     FileDescriptor exec_read(exec_pipe[0]);
     FileDescriptor exec_write(exec_pipe[1]);
 
+    // PR_SET_PDEATHSIG fires when the forking THREAD exits, not the process. This function
+    // blocks until the child is reaped, so the calling thread outlives the child it forked.
+    const pid_t parent_pid = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
         outcome.error = errno_text("fork failed");
         return outcome;
     }
     if (pid == 0) {
-        exec_child(argv, out_write.get(), err_write.get(), exec_write.get());
+        exec_child(argv, out_write.get(), err_write.get(), exec_write.get(), parent_pid);
     }
 
     // Set the group from both sides so that a kill right after fork cannot miss the child.

@@ -33,7 +33,8 @@ struct ProcessLimits {
 // Runs argv[0] (looked up in PATH) with argv, standard input from /dev/null, in a new process
 // group. On cancellation the group gets SIGTERM, then SIGKILL after kill_grace. When the program
 // exits, any process it left in its group is killed with SIGKILL. The child is always reaped
-// before this returns. Blocks the calling thread; never busy-waits.
+// before this returns. Blocks the calling thread; never busy-waits. The program gets SIGKILL
+// when the calling thread exits, so a device killed with SIGKILL leaves no program running.
 [[nodiscard]] ProcessOutcome run_process(const std::vector<std::string>& argv,
                                          const CancellationToken& cancellation,
                                          const ProcessLimits& limits = {});
