@@ -83,6 +83,8 @@ aip_engine_config to_abi_config(const aip_plugin_descriptor& descriptor, const p
     abi.phi_acceptable_pause_ms = config.detector.acceptable_pause.count();
     abi.max_registrations_per_second = config.max_registrations_per_second;
     abi.phi_capped = config.detector.capped ? 1 : 0;
+    abi.finished_task_retention_ms = config.finished_task_retention.count();
+    abi.max_finished_tasks = config.max_finished_tasks;
     return abi;
 }
 

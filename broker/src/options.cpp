@@ -86,6 +86,11 @@ po::options_description describe_options() {
          "how long a silent orchestrator may resume before its running tasks are cancelled")
         ("task-timeout", po::value<std::string>()->default_value("10m"),
          "deadline of a task that was submitted without one")
+        ("task-retention", po::value<std::string>()->default_value("10m"),
+         "how long an ended task and its result stay queryable; a repeated SUBMIT or CANCEL of it "
+         "gets its final update again")
+        ("max-finished-tasks", po::value<std::size_t>()->default_value(100000),
+         "ended tasks kept at most; beyond it the oldest are forgotten first")
         ("dispatch-timeout", po::value<std::string>()->default_value("5s"),
          "how long a device may take to acknowledge an assigned task")
         ("shutdown-timeout", po::value<std::string>()->default_value("2s"),
@@ -237,6 +242,8 @@ BrokerOptions build_options(const po::variables_map& values) {
     engine.client_grace = duration_option(values, "client-grace", true);
     engine.default_task_timeout = duration_option(values, "task-timeout", false);
     engine.dispatch_timeout = duration_option(values, "dispatch-timeout", false);
+    engine.finished_task_retention = duration_option(values, "task-retention", true);
+    engine.max_finished_tasks = values["max-finished-tasks"].as<std::size_t>();
     options.shutdown_timeout = duration_option(values, "shutdown-timeout", true);
 
     const auto& detector_name = values["failure-detector"].as<std::string>();

@@ -71,6 +71,8 @@ typedef struct aip_engine_config {
     uint32_t max_registrations_per_second; /* default 5 per routing id; 0 turns the limit off */
     uint32_t phi_capped;                  /* default 1: phi also convicts after liveness silent
                                              intervals; 0 lets it wait longer */
+    int64_t finished_task_retention_ms;   /* default 600000; an ended task is kept this long */
+    uint64_t max_finished_tasks;          /* default 100000; beyond it the oldest ended go first */
 } aip_engine_config;
 
 /* One frame: a pointer and a length. */

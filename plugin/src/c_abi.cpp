@@ -169,6 +169,8 @@ aip::plugin::EngineConfig to_engine_config(const aip_engine_config& config) {
     result.detector.acceptable_pause = Duration{config.phi_acceptable_pause_ms};
     result.max_registrations_per_second = config.max_registrations_per_second;
     result.detector.capped = config.phi_capped != 0;
+    result.finished_task_retention = Duration{config.finished_task_retention_ms};
+    result.max_finished_tasks = static_cast<std::size_t>(config.max_finished_tasks);
     return result;
 }
 
@@ -203,6 +205,8 @@ void aip_engine_config_init(aip_engine_config* config) {
     config->phi_acceptable_pause_ms = defaults.detector.acceptable_pause.count();
     config->max_registrations_per_second = defaults.max_registrations_per_second;
     config->phi_capped = defaults.detector.capped ? 1 : 0;
+    config->finished_task_retention_ms = defaults.finished_task_retention.count();
+    config->max_finished_tasks = defaults.max_finished_tasks;
 }
 
 aip_status aip_engine_create(const aip_engine_config* config, int64_t now_ms, aip_engine** out) {

@@ -35,6 +35,8 @@ const EngineConfig& validated(const EngineConfig& config) {
             ms(config.default_task_timeout), "must be greater than zero");
     require(config.dispatch_timeout > Duration{0}, "dispatch_timeout", ms(config.dispatch_timeout),
             "must be greater than zero");
+    require(config.finished_task_retention >= Duration{0}, "finished_task_retention",
+            ms(config.finished_task_retention), "must not be negative");
     require(config.max_message_bytes > 0, "max_message_bytes",
             std::to_string(config.max_message_bytes), "must be greater than zero");
     if (auto error = config.advised_reconnect.validate()) {
@@ -223,6 +225,7 @@ void Engine::Impl::handle_tick(TimePoint now) {
         handle_timer(expired, now);
     }
     registrations.prune(now);
+    forget_finished(now);
     run_scheduler(now);
 }
 
@@ -274,7 +277,7 @@ void Engine::Impl::handle_shutdown(TimePoint now) {
         send(routing_id, proto::Disconnect{"broker shutting down"}, now);
     }
 
-    // Clients first, so that the updates of tasks failed on the devices are queued, not sent.
+    // Clients first, then devices; neither ends any task (see disconnect_device).
     for (const auto& routing_id : routing_ids) {
         if (sessions.at(routing_id).role == proto::Role::Client) {
             disconnect_session(routing_id, DisconnectReason::Shutdown, now);
@@ -418,10 +421,10 @@ EngineStats Engine::stats() const {
     stats.clients_connected = impl_->clients.count(PeerState::Connected);
     stats.tasks_pending = impl_->tasks.count(TaskState::Pending);
     stats.tasks_running = impl_->tasks.count(TaskState::Running);
-    stats.tasks_completed = impl_->tasks.count(TaskState::Completed);
-    stats.tasks_failed = impl_->tasks.count(TaskState::Failed);
-    stats.tasks_cancelled = impl_->tasks.count(TaskState::Cancelled);
-    stats.tasks_timed_out = impl_->tasks.count(TaskState::TimedOut);
+    stats.tasks_completed = impl_->tasks.finished_total(TaskState::Completed);
+    stats.tasks_failed = impl_->tasks.finished_total(TaskState::Failed);
+    stats.tasks_cancelled = impl_->tasks.finished_total(TaskState::Cancelled);
+    stats.tasks_timed_out = impl_->tasks.finished_total(TaskState::TimedOut);
     return stats;
 }
 

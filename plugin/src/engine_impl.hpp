@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <random>
 #include <set>
@@ -108,6 +109,12 @@ struct Engine::Impl {
     // Fails the running attempt for a device reason and applies the retry policy.
     void fail_attempt(Task& task, const std::string& error, TimePoint now);
     // Moves a task to a final state and sends its owner the one final TASK_UPDATE.
+    // Sends the final TASK_UPDATE of an ended task again, to a client that asks about it again.
+    void resend_final(const Task& task, const std::string& routing_id, TimePoint now);
+    // Forgets ended tasks past the retention period or beyond max_finished_tasks.
+    void forget_finished(TimePoint now);
+    // Leaves entries out of a query reply until it fits max_message_bytes, and marks it truncated.
+    void fit_reply(proto::QueryReply& reply) const;
     void finish_task(Task& task, TaskState state, const std::string& reason, TimePoint now,
                      std::string error = {}, std::optional<std::string> payload = std::nullopt);
     void change_task_state(Task& task, TaskState state, const std::string& reason,
@@ -136,6 +143,8 @@ struct Engine::Impl {
     ClientRegistry clients;
     std::set<std::string> subscribers;  // client ids
     TaskTable tasks;
+    // Ended tasks in the order they ended, for forgetting them after the retention period.
+    std::deque<std::pair<TimePoint, std::string>> finished_order;
     Scheduler scheduler;
     std::set<std::string> schedule_devices;  // device ids with a slot freed or newly CONNECTED
     std::set<std::string> schedule_tasks;    // task ids queued again for a retry

@@ -196,6 +196,12 @@ void Engine::Impl::disconnect_device(Device& device, DisconnectReason reason, Ti
                          .device_id = device.id},
             now);
 
+    // At shutdown the tasks stay as they are: the task table ends with the engine, and clients
+    // submit again to the next broker, so failing them would only produce misleading outcomes.
+    if (reason == DisconnectReason::Shutdown) {
+        return;
+    }
+
     // Copied: failing an attempt erases the task from device.tasks.
     const std::set<std::string> lost_tasks = device.tasks;
     for (const auto& task_id : lost_tasks) {

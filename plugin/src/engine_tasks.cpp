@@ -24,6 +24,10 @@ void Engine::Impl::handle_submit(const Session& session, const std::string& rout
             return;
         }
         send(routing_id, proto::Accepted{.task_id = submit.task_id, .duplicate = true}, now);
+        // A client that lost the final update (for example across a reconnection) gets it again.
+        if (is_final(existing->state)) {
+            resend_final(*existing, routing_id, now);
+        }
         return;
     }
 
@@ -77,8 +81,10 @@ void Engine::Impl::handle_cancel(const Session& session, const std::string& rout
         return;
     }
 
-    // NOTE: a CANCEL for a task that already ended is ignored: its one final update was sent.
+    // A CANCEL for a task that already ended changes nothing; the client gets its final update
+    // again, so that it learns the outcome.
     if (is_final(task->state)) {
+        resend_final(*task, routing_id, now);
         return;
     }
     abort_attempt(*task, "client_cancelled", now);
@@ -165,7 +171,30 @@ void Engine::Impl::handle_query(const std::string& routing_id, const proto::Quer
                static_cast<std::uint8_t>(proto::Command::Query), std::nullopt, now);
         return;
     }
+    fit_reply(reply);
     send(routing_id, std::move(reply), now);
+}
+
+void Engine::Impl::fit_reply(proto::QueryReply& reply) const {
+    const auto size = [](const proto::QueryReply& candidate) {
+        std::size_t total = 0;
+        for (const auto& frame : proto::encode(candidate)) {
+            total += frame.size();
+        }
+        return total;
+    };
+    if (size(reply) <= config.max_message_bytes) {
+        return;
+    }
+
+    // Halve the entries until the reply fits; tasks not yet ended come first, so they are kept.
+    std::stable_partition(reply.tasks.begin(), reply.tasks.end(),
+                          [](const proto::TaskInfo& info) { return info.state == "PENDING" || info.state == "RUNNING"; });
+    reply.truncated = true;
+    while (size(reply) > config.max_message_bytes && (!reply.tasks.empty() || !reply.devices.empty())) {
+        reply.tasks.resize(reply.tasks.size() / 2);
+        reply.devices.resize(reply.devices.size() / 2);
+    }
 }
 
 void Engine::Impl::dispatch(Task& task, Device& device, TimePoint now) {
@@ -262,16 +291,36 @@ void Engine::Impl::finish_task(Task& task, TaskState state, const std::string& r
     }
 
     change_task_state(task, state, reason, error, now);
-    notify_owner(task,
-                 proto::TaskUpdate{.task_id = task.id,
-                                   .state = std::string(to_string(state)),
-                                   .final = true,
-                                   .attempts = task.attempts,
-                                   .reason = reason,
-                                   .device_id = task.device_id,
-                                   .error = std::move(error),
-                                   .payload = std::move(payload)},
-                 now);
+    task.final_update = proto::TaskUpdate{.task_id = task.id,
+                                          .state = std::string(to_string(state)),
+                                          .final = true,
+                                          .attempts = task.attempts,
+                                          .reason = reason,
+                                          .device_id = task.device_id,
+                                          .error = std::move(error),
+                                          .payload = std::move(payload)};
+    finished_order.emplace_back(now, task.id);
+    notify_owner(task, *task.final_update, now);
+}
+
+void Engine::Impl::resend_final(const Task& task, const std::string& routing_id, TimePoint now) {
+    if (task.final_update) {
+        send(routing_id, *task.final_update, now);
+    }
+}
+
+void Engine::Impl::forget_finished(TimePoint now) {
+    while (!finished_order.empty()) {
+        const auto& [ended_at, task_id] = finished_order.front();
+        const bool expired = now - ended_at >= config.finished_task_retention;
+        if (!expired && finished_order.size() <= config.max_finished_tasks) {
+            return;
+        }
+        if (const Task* task = tasks.find(task_id); task != nullptr && is_final(task->state)) {
+            tasks.erase(task_id);
+        }
+        finished_order.pop_front();
+    }
 }
 
 void Engine::Impl::change_task_state(Task& task, TaskState state, const std::string& reason,

@@ -54,12 +54,28 @@ Task& TaskTable::insert(Task task) {
 void TaskTable::set_state(Task& task, TaskState state, std::string reason) {
     --counts_[static_cast<std::size_t>(task.state)];
     ++counts_[static_cast<std::size_t>(state)];
+    if (is_final(state) && !is_final(task.state)) {
+        ++finished_totals_[static_cast<std::size_t>(state)];
+    }
     task.state = state;
     task.reason = std::move(reason);
 }
 
+void TaskTable::erase(const std::string& task_id) {
+    auto it = tasks_.find(task_id);
+    if (it == tasks_.end()) {
+        return;
+    }
+    --counts_[static_cast<std::size_t>(it->second.state)];
+    tasks_.erase(it);
+}
+
 std::uint64_t TaskTable::count(TaskState state) const noexcept {
     return counts_[static_cast<std::size_t>(state)];
+}
+
+std::uint64_t TaskTable::finished_total(TaskState state) const noexcept {
+    return finished_totals_[static_cast<std::size_t>(state)];
 }
 
 }  // namespace aip::plugin

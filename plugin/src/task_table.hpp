@@ -10,6 +10,7 @@
 
 #include "aip/plugin/time.hpp"
 #include "aip/plugin/timeout_manager.hpp"
+#include "aip/proto/messages.hpp"
 
 namespace aip::plugin {
 
@@ -47,6 +48,9 @@ struct Task {
     bool dispatched{false};
     std::string device_id;
 
+    // The final TASK_UPDATE, kept so that a repeated SUBMIT or CANCEL can receive it again.
+    std::optional<proto::TaskUpdate> final_update;
+
     std::optional<TimeoutManager::OperationId> deadline_timer;
     std::optional<TimeoutManager::OperationId> dispatch_timer;
 
@@ -71,12 +75,19 @@ public:
     // Moves a task to another state and keeps the counts current.
     void set_state(Task& task, TaskState state, std::string reason);
 
+    // Removes a task that has ended; its state stays counted in finished_total().
+    void erase(const std::string& task_id);
+
+    // Returns the tasks in `state` now.
     [[nodiscard]] std::uint64_t count(TaskState state) const noexcept;
+    // Returns the tasks that ever reached the final `state`, erased ones included.
+    [[nodiscard]] std::uint64_t finished_total(TaskState state) const noexcept;
     [[nodiscard]] const std::unordered_map<std::string, Task>& all() const noexcept { return tasks_; }
 
 private:
     std::unordered_map<std::string, Task> tasks_;
     std::uint64_t counts_[6]{};
+    std::uint64_t finished_totals_[6]{};
 };
 
 }  // namespace aip::plugin

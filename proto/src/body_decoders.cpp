@@ -166,6 +166,7 @@ QueryReply decode_query_reply(const FieldReader& body) {
     for (const auto& entry : body.map_list("tasks")) {
         message.tasks.push_back(decode_task_info(entry));
     }
+    message.truncated = body.optional_bool("truncated").value_or(false);
     return message;
 }
 

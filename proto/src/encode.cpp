@@ -190,6 +190,9 @@ BodyWriter write_body(const QueryReply& message) {
         }
         body.map_list("tasks", entries);
     }
+    if (message.truncated) {
+        body.boolean("truncated", true);
+    }
     return body;
 }
 

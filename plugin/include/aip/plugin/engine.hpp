@@ -25,6 +25,8 @@ struct EngineConfig {
     std::size_t max_message_bytes{proto::kDefaultMaxMessageBytes};
     std::size_t max_queued_updates_per_client{10000};
     std::uint32_t max_registrations_per_second{5};  // per routing id; 0: no limit
+    Duration finished_task_retention{600000};  // an ended task (and its result) is kept this long
+    std::size_t max_finished_tasks{100000};   // beyond this many ended tasks, the oldest go first
     ReconnectionPolicy advised_reconnect{};  // sent to peers in REGISTERED
     DetectorConfig detector{};           // how a silent peer is judged lost (fixed count or phi)
     std::uint64_t seed{0};               // session tokens; the host passes a random seed
@@ -77,6 +79,7 @@ struct EngineStats {
     std::uint64_t clients_connected{0};
     std::uint64_t tasks_pending{0};
     std::uint64_t tasks_running{0};
+    // Tasks that ever ended in each final state (ended tasks later forgotten included).
     std::uint64_t tasks_completed{0};
     std::uint64_t tasks_failed{0};
     std::uint64_t tasks_cancelled{0};

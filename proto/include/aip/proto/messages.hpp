@@ -162,6 +162,7 @@ struct QueryReply {
     std::uint64_t request_id{0};
     std::vector<DeviceInfo> devices;
     std::vector<TaskInfo> tasks;
+    bool truncated{false};  // entries were left out to keep the reply within max_message_bytes
 
     friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
