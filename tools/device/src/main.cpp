@@ -81,9 +81,18 @@ int main(int argc, char** argv) {
          "trace, debug, info, warn, error or off (default info); logs go to standard error");
     aip::peer::add_reconnect_options(description, defaults);
 
+    // Positional arguments are collected only to be rejected by name.
+    po::options_description hidden;
+    hidden.add_options()("positional", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(description).add(hidden);
+    po::positional_options_description positional;
+    positional.add("positional", -1);
+
     po::variables_map values;
     try {
-        po::store(po::command_line_parser(argc, argv).options(description).run(), values);
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
+                  values);
         po::notify(values);
     } catch (const po::error& error) {
         return usage_error(error.what());
@@ -91,6 +100,11 @@ int main(int argc, char** argv) {
     if (values.count("help")) {
         std::cout << kUsage << '\n' << description << '\n';
         return 0;
+    }
+    if (values.count("positional")) {
+        const auto& stray = values["positional"].as<std::vector<std::string>>();
+        return usage_error("unexpected argument '" + stray.front() +
+                           "': aip-device takes only options");
     }
 
     if (!values.count("connect")) {

@@ -1,0 +1,17 @@
+"""Command-line checks of aip-device and aip-client that fail before any broker is contacted."""
+
+import subprocess
+
+from constellation import Constellation
+
+
+def run(binary: str, *arguments: str, timeout: float = 10.0) -> subprocess.CompletedProcess:
+    return subprocess.run([binary, *arguments], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_device_rejects_positional_argument(constellation: Constellation):
+    result = run(constellation.binary("aip-device"), "--connect", "tcp://127.0.0.1:1", "--id", "x",
+                 "extra-arg")
+    assert result.returncode == 2, result.stderr
+    assert "unexpected argument 'extra-arg'" in result.stderr, result.stderr
