@@ -15,3 +15,11 @@ def test_device_rejects_positional_argument(constellation: Constellation):
                  "extra-arg")
     assert result.returncode == 2, result.stderr
     assert "unexpected argument 'extra-arg'" in result.stderr, result.stderr
+
+
+def test_client_rejects_invalid_capability(constellation: Constellation):
+    for capability in ("", "two words", "x" * 129):
+        result = run(constellation.binary("aip-client"), "--connect", "tcp://127.0.0.1:1", "submit",
+                     "--capability", capability, "--payload", "{}")
+        assert result.returncode == 2, (capability, result.stderr)
+        assert f"invalid value '{capability}' for --capability" in result.stderr, result.stderr

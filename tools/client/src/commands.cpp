@@ -25,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kDurationForm = "expected a duration such as 250ms, 2s or 1m";
+constexpr const char* kIdForm = "expected 1 to 128 printable ASCII characters (0x21 to 0x7E), no spaces";
 
 // Margin added to the task timeout when bounding `submit --wait`, so that the broker's
 // TIMED_OUT update arrives before the client stops waiting.
@@ -110,11 +111,13 @@ Parsed<SubmitOptions> parse_submit(const Arguments& arguments) {
     if (values.count("device")) {
         options.device_id = values["device"].as<std::string>();
         if (!proto::is_valid_id(*options.device_id)) {
-            return invalid_option("device", *options.device_id,
-                                  "expected 1 to 128 printable ASCII characters");
+            return invalid_option("device", *options.device_id, kIdForm);
         }
     } else {
         options.capability = values["capability"].as<std::string>();
+        if (!proto::is_valid_id(*options.capability)) {
+            return invalid_option("capability", *options.capability, kIdForm);
+        }
     }
 
     if (!values.count("payload")) {
