@@ -23,12 +23,24 @@ std::uint32_t narrow(std::uint64_t value) {
     return static_cast<std::uint32_t>(value);
 }
 
+// Capabilities follow the id rule (1 to 128 printable ASCII bytes), so that an empty or
+// invisible capability cannot match nothing silently.
+void require_valid_capabilities(const FieldReader& body, const std::vector<std::string>& capabilities) {
+    for (const auto& capability : capabilities) {
+        if (!is_valid_id(capability)) {
+            fail(ErrorCode::InvalidValue, body.context() + ": capability \"" + capability +
+                                              "\" is not 1 to 128 printable ASCII characters");
+        }
+    }
+}
+
 Register decode_register(const FieldReader& body) {
     Register message;
     const std::string role = body.required_choice("role", {"device", "client"});
     message.role = role == "device" ? Role::Device : Role::Client;
     message.peer_id = body.required_id(message.role == Role::Device ? "device_id" : "client_id");
     message.capabilities = body.str_list("capabilities");
+    require_valid_capabilities(body, message.capabilities);
     message.slots = narrow(body.optional_uint("slots", kMinSlots, kMaxSlots).value_or(1));
     message.session_token = body.optional_str("session_token");
     return message;
@@ -84,6 +96,9 @@ Submit decode_submit(const FieldReader& body, std::optional<std::string> payload
     message.task_id = body.required_id("task_id");
     message.device_id = body.optional_id("device_id");
     message.capability = body.optional_str("capability");
+    if (message.capability) {
+        require_valid_capabilities(body, {*message.capability});
+    }
     if (message.device_id && message.capability) {
         fail(ErrorCode::InvalidValue, body.context() +
                                           ": keys \"device_id\" and \"capability\" are both set; "

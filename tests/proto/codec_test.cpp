@@ -454,5 +454,22 @@ TEST(CodecBoundaries, UnknownKeysAreIgnored) {
     EXPECT_EQ(std::get<Message>(result), Message{Cancel{"t-1"}});
 }
 
+TEST(CodecErrors, EmptyCapabilityInRegisterIsInvalidValue) {
+    Register request{.role = Role::Device, .peer_id = "d1", .capabilities = {"gpu", ""}};
+    EXPECT_EQ(error_code_of(decode(encode(request))), ErrorCode::InvalidValue);
+}
+
+TEST(CodecErrors, EmptyCapabilityInSubmitIsInvalidValue) {
+    Submit submit{.task_id = "t1", .capability = std::string()};
+    EXPECT_EQ(error_code_of(decode(encode(submit))), ErrorCode::InvalidValue);
+}
+
+TEST(Codec, QueryReplyTruncatedFlagRoundTrips) {
+    QueryReply reply{.request_id = 3, .truncated = true};
+    const auto decoded = decode(encode(reply));
+    ASSERT_TRUE(std::holds_alternative<Message>(decoded));
+    EXPECT_TRUE(std::get<QueryReply>(std::get<Message>(decoded)).truncated);
+}
+
 }  // namespace
 }  // namespace aip::proto
