@@ -23,3 +23,10 @@ def test_client_rejects_invalid_capability(constellation: Constellation):
                      "--capability", capability, "--payload", "{}")
         assert result.returncode == 2, (capability, result.stderr)
         assert f"invalid value '{capability}' for --capability" in result.stderr, result.stderr
+
+
+def test_client_zero_timeout_asks_positive_duration(constellation: Constellation):
+    result = run(constellation.binary("aip-client"), "--connect", "tcp://127.0.0.1:1", "submit",
+                 "--device", "x", "--payload", "{}", "--timeout", "0s")
+    assert result.returncode == 2, result.stderr
+    assert "invalid value '0s' for --timeout: expected a positive duration" in result.stderr, result.stderr

@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kDurationForm = "expected a duration such as 250ms, 2s or 1m";
+constexpr const char* kDurationForm = "expected a positive duration such as 250ms, 2s or 1m";
 constexpr const char* kIdForm = "expected 1 to 128 printable ASCII characters (0x21 to 0x7E), no spaces";
 
 // Margin added to the task timeout when bounding `submit --wait`, so that the broker's
