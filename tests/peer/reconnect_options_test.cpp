@@ -40,6 +40,24 @@ TEST(ReconnectOptions, NoReconnectOptionFollowsBrokerAdvice) {
     EXPECT_TRUE(options.follow_broker_advice);
 }
 
+TEST(ReconnectOptions, UnlimitedMaxRetriesIsMaximum) {
+    SessionOptions options;
+    ASSERT_EQ(read({"--max-retries", "unlimited"}, options), "");
+    EXPECT_EQ(options.reconnection.max_retries, kUnlimitedRetries);
+}
+
+TEST(ReconnectOptions, InvalidMaxRetriesNamesUnlimited) {
+    SessionOptions options;
+    EXPECT_EQ(read({"--max-retries", "forever"}, options),
+              "invalid value 'forever' for --max-retries: expected a non-negative integer or "
+              "'unlimited'");
+}
+
+TEST(ReconnectOptions, FormatMaxRetriesShowsUnlimited) {
+    EXPECT_EQ(format_max_retries(kUnlimitedRetries), "unlimited");
+    EXPECT_EQ(format_max_retries(7), "7");
+}
+
 TEST(ReconnectOptions, InvalidPolicyNamesOptionAndValue) {
     SessionOptions options;
     EXPECT_EQ(read({"--reconnect-policy", "sometimes"}, options),

@@ -37,6 +37,11 @@ Any other action fails the task with an error naming it.
 
 Durations are an integer with a unit: 250ms, 2s, 1m, 1h.
 
+During a broker outage the device retries registration without limit by default (--max-retries
+unlimited), with exponential backoff capped at --max-backoff. Without any reconnect option the
+broker's reconnect advice sets the other policy fields after the first registration, but never
+the retry limit. Give --max-retries N to give up after N retries.
+
 Exit status: 0 after SIGINT or SIGTERM (DISCONNECT sent, running tasks aborted), 2 on an
 invalid option, 3 when the reconnect policy gave up.
 )";
@@ -59,7 +64,7 @@ int usage_error(const std::string& message) {
 int main(int argc, char** argv) {
     aip::peer::ReconnectDefaults defaults;
     defaults.policy.policy = aip::plugin::BackoffPolicy::Exponential;
-    defaults.policy.max_retries = 5;
+    defaults.policy.max_retries = aip::peer::kUnlimitedRetries;
     defaults.policy.initial_backoff = std::chrono::seconds(1);
     defaults.policy.max_backoff = std::chrono::seconds(60);
     defaults.policy.multiplier = 2.0;
@@ -142,6 +147,7 @@ int main(int argc, char** argv) {
     if (auto error = aip::peer::read_reconnect_options(values, defaults, options)) {
         return usage_error(*error);
     }
+    options.keep_max_retries = true;
     const auto level = values.count("log-level") ? values["log-level"].as<std::string>() : "info";
     if (!aip::peer::configure_logging("aip-device", level)) {
         return usage_error(invalid_option("log-level", level,
@@ -160,8 +166,10 @@ int main(int argc, char** argv) {
                                          std::move(callbacks));
         running_device.store(&device);
         aip::peer::install_stop_signals(stop_device);
-        spdlog::info("device {}: starting; broker {}, {} slot(s), exec {}", options.peer_id,
-                     options.endpoint, options.slots, settings.allow_exec ? "allowed" : "disabled");
+        spdlog::info("device {}: starting; broker {}, {} slot(s), exec {}, max retries {}",
+                     options.peer_id, options.endpoint, options.slots,
+                     settings.allow_exec ? "allowed" : "disabled",
+                     aip::peer::format_max_retries(options.reconnection.max_retries));
 
         const auto result = device.run();
         running_device.store(nullptr);

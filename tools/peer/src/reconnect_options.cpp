@@ -50,6 +50,10 @@ std::string invalid_option(std::string_view option, std::string_view value,
            std::string(expected);
 }
 
+std::string format_max_retries(std::uint32_t max_retries) {
+    return max_retries == kUnlimitedRetries ? "unlimited" : std::to_string(max_retries);
+}
+
 void add_reconnect_options(po::options_description& description, const ReconnectDefaults& defaults) {
     const auto& policy = defaults.policy;
     const auto text = [](std::string help) { return help; };
@@ -64,8 +68,8 @@ void add_reconnect_options(po::options_description& description, const Reconnect
               "; without any reconnect option the broker's advice applies after the first "
               "registration)").c_str())
         ("max-retries", po::value<std::string>()->value_name("N"),
-         text("registration retries after the first failure before giving up (default " +
-              std::to_string(policy.max_retries) + ")").c_str())
+         text("registration retries after the first failure before giving up, or 'unlimited' "
+              "(default " + format_max_retries(policy.max_retries) + ")").c_str())
         ("initial-backoff", po::value<std::string>()->value_name("DUR"),
          text("delay before the first retry (default " +
               plugin::format_duration(policy.initial_backoff) + ")").c_str())
@@ -112,9 +116,11 @@ std::optional<std::string> read_reconnect_options(const po::variables_map& value
         any_given = true;
     }
     if (const auto value = given(values, "max-retries")) {
-        const auto parsed = parse_unsigned(*value);
-        if (!parsed || *parsed > UINT32_MAX) {
-            return invalid_option("max-retries", *value, "expected a non-negative integer");
+        const auto parsed = *value == "unlimited" ? std::optional<std::uint64_t>{kUnlimitedRetries}
+                                                  : parse_unsigned(*value);
+        if (!parsed || *parsed > kUnlimitedRetries) {
+            return invalid_option("max-retries", *value,
+                                  "expected a non-negative integer or 'unlimited'");
         }
         policy.max_retries = static_cast<std::uint32_t>(*parsed);
         any_given = true;

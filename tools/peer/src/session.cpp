@@ -298,6 +298,9 @@ void Session::handle_registered(proto::Registered&& registered, plugin::TimePoin
     // The advice applies from the next reconnection episode on.
     if (options_.follow_broker_advice) {
         if (auto advised = policy_from_advice(registered.reconnect, policy_)) {
+            if (options_.keep_max_retries) {
+                advised->max_retries = options_.reconnection.max_retries;
+            }
             policy_ = *advised;
             reconnector_.set_policy(policy_);
         } else {

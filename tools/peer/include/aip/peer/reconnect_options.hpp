@@ -13,6 +13,9 @@
 
 namespace aip::peer {
 
+// The --max-retries value "unlimited": so many retries that the policy never gives up in practice.
+inline constexpr std::uint32_t kUnlimitedRetries = UINT32_MAX;
+
 struct ReconnectDefaults {
     plugin::ReconnectionPolicy policy;
     plugin::Duration register_timeout{5000};
@@ -29,6 +32,9 @@ void add_reconnect_options(boost::program_options::options_description& descript
 [[nodiscard]] std::optional<std::string> read_reconnect_options(
     const boost::program_options::variables_map& values, const ReconnectDefaults& defaults,
     SessionOptions& options);
+
+// Returns "unlimited" for kUnlimitedRetries, else the number in decimal.
+[[nodiscard]] std::string format_max_retries(std::uint32_t max_retries);
 
 // Parses a decimal unsigned integer with no sign, spaces or suffix. Returns nullopt otherwise.
 [[nodiscard]] std::optional<std::uint64_t> parse_unsigned(std::string_view text) noexcept;

@@ -32,6 +32,9 @@ struct SessionOptions {
     // When true, the reconnect map of each REGISTERED replaces `reconnection` for the following
     // reconnections (SPEC.md section 4 lets a configured peer keep its own policy).
     bool follow_broker_advice{false};
+    // When true, the broker's advice never replaces reconnection.max_retries, so that a device
+    // agent configured to retry without limit keeps retrying through a broker outage.
+    bool keep_max_retries{false};
     plugin::Duration register_timeout{5000};  // wait for REGISTERED after sending REGISTER
     std::optional<std::uint64_t> random_seed; // jitter seed; a random one when absent
 };
