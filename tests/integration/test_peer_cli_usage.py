@@ -30,3 +30,14 @@ def test_client_zero_timeout_asks_positive_duration(constellation: Constellation
                  "--device", "x", "--payload", "{}", "--timeout", "0s")
     assert result.returncode == 2, result.stderr
     assert "invalid value '0s' for --timeout: expected a positive duration" in result.stderr, result.stderr
+
+
+def test_client_submit_without_wait_warns(constellation: Constellation):
+    broker = constellation.start_broker()
+    result = constellation.run_client(broker.endpoint, "submit", "--device", "absent", "--payload", "{}",
+                                      "--task-id", "unwatched", client_id="forgetful")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "unwatched\n", result.stdout
+    assert "warning: the broker cancels these tasks when client forgetful leaves" in result.stderr, \
+        result.stderr
+    assert "--id forgetful" in result.stderr, result.stderr

@@ -351,6 +351,11 @@ int run_submit(CommandContext& context, const Arguments& arguments) {
         accepted.insert(task_id);
     }
     if (!options.wait) {
+        std::cerr << "aip-client: warning: the broker cancels these tasks when client "
+                  << context.client_id
+                  << " leaves, unless the broker runs with --client-grace DUR; to read their "
+                     "results, run aip-client with --id "
+                  << context.client_id << " again within that grace period, or submit with --wait\n";
         return kExitOk;
     }
 

@@ -30,7 +30,9 @@ Commands:
       --max-attempts allows dispatching it again after a device failure (1 to 100, default 1).
       Task ids: --task-id ID itself when N is 1, else ID-1 .. ID-N; without --task-id,
       CLIENT_ID-STAMP-1 .. CLIENT_ID-STAMP-N where STAMP is the submit time in Unix ms.
-      Without --wait, prints each accepted task id on its own line.
+      Without --wait, prints each accepted task id on its own line, then a warning on
+      standard error: the broker cancels a client's tasks when it leaves unless the broker runs
+      with --client-grace, and only the same --id can read their results later.
       With --wait, prints one JSON object per line as each task ends:
         {"task_id":S,"state":S,"reason":S,"device_id":S|null,"attempts":N,"error":S,"result":ANY}
       "reason" is absent when the state is COMPLETED, "error" only present when the broker sent
