@@ -1,8 +1,9 @@
 """Command-line checks of aip-device and aip-client that fail before any broker is contacted."""
 
 import subprocess
+import time
 
-from constellation import Constellation
+from constellation import Constellation, free_tcp_endpoint
 
 
 def run(binary: str, *arguments: str, timeout: float = 10.0) -> subprocess.CompletedProcess:
@@ -41,3 +42,13 @@ def test_client_submit_without_wait_warns(constellation: Constellation):
     assert "warning: the broker cancels these tasks when client forgetful leaves" in result.stderr, \
         result.stderr
     assert "--id forgetful" in result.stderr, result.stderr
+
+
+def test_client_unreachable_broker_fails_within_seconds(constellation: Constellation):
+    endpoint = free_tcp_endpoint()
+    started = time.monotonic()
+    result = run(constellation.binary("aip-client"), "--connect", endpoint, "devices", timeout=30)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 3, result.stderr
+    # 4 attempts of 2s each and at most 1.75s of backoff.
+    assert elapsed < 11, f"gave up after {elapsed:.1f}s"

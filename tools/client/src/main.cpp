@@ -61,6 +61,9 @@ Durations are an integer with a unit: 250ms, 2s, 1m, 1h. The client keeps heartb
 reconnects while it waits. When it exits it sends DISCONNECT; the broker cancels the tasks of a
 client that stays away past its client grace period.
 
+Without a reachable broker the client gives up after 4 registration attempts (--max-retries 3)
+of --register-timeout 2s each, about 10s in all by default.
+
 Exit status: 0 success, 1 the operation failed, 2 invalid usage, 3 the broker could not be
 reached (the reconnect policy gave up).
 )";
@@ -85,6 +88,9 @@ int main(int argc, char** argv) {
     defaults.policy.max_backoff = std::chrono::seconds(2);
     defaults.policy.multiplier = 2.0;
     defaults.policy.jitter = aip::plugin::Jitter::Full;
+    // A command-line user waits for the outcome, so an unreachable broker must fail within
+    // seconds: 4 attempts of 2s plus at most 1.75s of backoff.
+    defaults.register_timeout = std::chrono::seconds(2);
 
     po::options_description description("Options");
     description.add_options()
