@@ -52,3 +52,12 @@ def test_client_unreachable_broker_fails_within_seconds(constellation: Constella
     assert result.returncode == 3, result.stderr
     # 4 attempts of 2s each and at most 1.75s of backoff.
     assert elapsed < 11, f"gave up after {elapsed:.1f}s"
+
+
+def test_connect_without_scheme_is_rejected(constellation: Constellation):
+    for arguments in (("aip-device", "--connect", "127.0.0.1:5555", "--id", "x"),
+                      ("aip-client", "--connect", "127.0.0.1:5555", "devices")):
+        result = run(constellation.binary(arguments[0]), *arguments[1:])
+        assert result.returncode == 2, result.stderr
+        assert ("invalid value '127.0.0.1:5555' for --connect: expected tcp://HOST:PORT or ipc://PATH"
+                in result.stderr), result.stderr

@@ -58,6 +58,26 @@ TEST(ReconnectOptions, FormatMaxRetriesShowsUnlimited) {
     EXPECT_EQ(format_max_retries(7), "7");
 }
 
+TEST(ConnectEndpoint, TcpAndIpcAreAccepted) {
+    EXPECT_EQ(check_connect_endpoint("tcp://127.0.0.1:5555"), std::nullopt);
+    EXPECT_EQ(check_connect_endpoint("tcp://[::1]:5555"), std::nullopt);
+    EXPECT_EQ(check_connect_endpoint("tcp://broker.local:1"), std::nullopt);
+    EXPECT_EQ(check_connect_endpoint("ipc:///tmp/aip.sock"), std::nullopt);
+}
+
+TEST(ConnectEndpoint, MissingSchemeIsRejected) {
+    EXPECT_EQ(check_connect_endpoint("127.0.0.1:5555"),
+              "invalid value '127.0.0.1:5555' for --connect: expected tcp://HOST:PORT or "
+              "ipc://PATH");
+}
+
+TEST(ConnectEndpoint, InvalidHostOrPortIsRejected) {
+    for (const auto* endpoint : {"tcp://127.0.0.1", "tcp://:5555", "tcp://host:0", "tcp://host:65536",
+                                 "tcp://host:*", "tcp://host:", "ipc://", "udp://host:5555", ""}) {
+        EXPECT_NE(check_connect_endpoint(endpoint), std::nullopt) << endpoint;
+    }
+}
+
 TEST(ReconnectOptions, InvalidPolicyNamesOptionAndValue) {
     SessionOptions options;
     EXPECT_EQ(read({"--reconnect-policy", "sometimes"}, options),

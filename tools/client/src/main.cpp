@@ -150,6 +150,9 @@ int main(int argc, char** argv) {
     aip::peer::SessionOptions options;
     options.role = aip::proto::Role::Client;
     options.endpoint = values["connect"].as<std::string>();
+    if (auto error = aip::peer::check_connect_endpoint(options.endpoint)) {
+        return usage_error(*error);
+    }
     options.peer_id = values.count("id") ? values["id"].as<std::string>()
                                          : "client-" + std::to_string(::getpid());
     if (!aip::proto::is_valid_id(options.peer_id)) {

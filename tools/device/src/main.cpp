@@ -122,6 +122,9 @@ int main(int argc, char** argv) {
     aip::peer::SessionOptions options;
     options.role = aip::proto::Role::Device;
     options.endpoint = values["connect"].as<std::string>();
+    if (auto error = aip::peer::check_connect_endpoint(options.endpoint)) {
+        return usage_error(*error);
+    }
     options.peer_id = values["id"].as<std::string>();
     if (!aip::proto::is_valid_id(options.peer_id)) {
         return usage_error(invalid_option("id", options.peer_id,

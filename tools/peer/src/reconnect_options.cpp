@@ -50,6 +50,32 @@ std::string invalid_option(std::string_view option, std::string_view value,
            std::string(expected);
 }
 
+std::optional<std::string> check_connect_endpoint(std::string_view endpoint) {
+    const auto invalid = invalid_option("connect", endpoint, "expected tcp://HOST:PORT or ipc://PATH");
+
+    if (endpoint.starts_with("ipc://")) {
+        if (endpoint.size() == std::string_view("ipc://").size()) {
+            return invalid;
+        }
+        return std::nullopt;
+    }
+    if (!endpoint.starts_with("tcp://")) {
+        return invalid;
+    }
+
+    // The last colon separates the port, so an IPv6 host such as [::1] keeps its colons.
+    const auto address = endpoint.substr(std::string_view("tcp://").size());
+    const auto colon = address.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+        return invalid;
+    }
+    const auto port = parse_unsigned(address.substr(colon + 1));
+    if (!port || *port < 1 || *port > 65535) {
+        return invalid;
+    }
+    return std::nullopt;
+}
+
 std::string format_max_retries(std::uint32_t max_retries) {
     return max_retries == kUnlimitedRetries ? "unlimited" : std::to_string(max_retries);
 }

@@ -39,6 +39,10 @@ void add_reconnect_options(boost::program_options::options_description& descript
 // Parses a decimal unsigned integer with no sign, spaces or suffix. Returns nullopt otherwise.
 [[nodiscard]] std::optional<std::uint64_t> parse_unsigned(std::string_view text) noexcept;
 
+// Checks a --connect value: tcp://HOST:PORT with a port from 1 to 65535, or ipc://PATH.
+// Returns the error message naming --connect and the value, or nullopt when valid.
+[[nodiscard]] std::optional<std::string> check_connect_endpoint(std::string_view endpoint);
+
 // Returns "invalid value 'VALUE' for --OPTION: EXPECTED".
 [[nodiscard]] std::string invalid_option(std::string_view option, std::string_view value,
                                          std::string_view expected);
