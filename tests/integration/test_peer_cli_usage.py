@@ -61,3 +61,20 @@ def test_connect_without_scheme_is_rejected(constellation: Constellation):
         assert result.returncode == 2, result.stderr
         assert ("invalid value '127.0.0.1:5555' for --connect: expected tcp://HOST:PORT or ipc://PATH"
                 in result.stderr), result.stderr
+
+
+def test_give_up_error_is_printed_once(constellation: Constellation):
+    endpoint = free_tcp_endpoint()
+    quick = ("--max-retries", "0", "--register-timeout", "100ms")
+    for arguments in (("aip-device", "--connect", endpoint, "--id", "x", *quick),
+                      ("aip-client", "--connect", endpoint, *quick, "devices")):
+        result = run(constellation.binary(arguments[0]), *arguments[1:])
+        assert result.returncode == 3, result.stderr
+        assert result.stderr.count("gave up after 0 retries") == 1, result.stderr
+
+
+def test_broker_error_is_printed_once(constellation: Constellation):
+    broker = constellation.start_broker()
+    result = constellation.run_client(broker.endpoint, "cancel", "no-such-task")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("unknown_task") == 1, result.stderr

@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
         const auto result = device.run();
         running_device.store(nullptr);
         if (result == aip::peer::DeviceEndpoint::RunResult::GaveUp) {
-            std::cerr << "aip-device: " << give_up_description << '\n';
+            spdlog::error("device {}: {}", options.peer_id, give_up_description);
             return kExitGaveUp;
         }
     } catch (const std::invalid_argument& error) {

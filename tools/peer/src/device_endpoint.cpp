@@ -155,8 +155,10 @@ void DeviceEndpoint::handle_message(proto::Message&& message) {
         return;
     }
     if (const auto* error = std::get_if<proto::Error>(&message)) {
-        // Already logged by the session; an ERROR about one task ends nothing here.
-        static_cast<void>(error);
+        // An ERROR about one task ends nothing here, so logging it is all there is to do.
+        spdlog::warn("device {}: broker sent ERROR {}{}: {}", session_->options().peer_id,
+                     error->code, error->task_id ? " about task " + *error->task_id : "",
+                     error->message);
         return;
     }
     spdlog::debug("device {}: ignored {}", session_->options().peer_id,

@@ -273,8 +273,9 @@ void Session::handle(proto::Message&& message, plugin::TimePoint now) {
                       to_string(state_));
         return;
     }
+    // The owner handles and reports an ERROR, so that it reaches the user once.
     if (auto* error = std::get_if<proto::Error>(&message)) {
-        spdlog::warn("{}: broker sent ERROR {}: {}", label(), error->code, error->message);
+        spdlog::debug("{}: broker sent ERROR {}: {}", label(), error->code, error->message);
     }
     if (callbacks_.on_message) {
         callbacks_.on_message(std::move(message));
@@ -368,7 +369,8 @@ void Session::fail_registration(const std::string& reason, plugin::TimePoint now
         const auto description = "registration with " + options_.endpoint + " failed " +
                                  std::to_string(reconnector_.failed_attempts()) + " time(s): " +
                                  reconnector_.give_up_message();
-        spdlog::error("{}: {}", label(), description);
+        // The owner reports the description, so that the error reaches the user once.
+        spdlog::debug("{}: {}", label(), description);
         if (callbacks_.on_gave_up) {
             callbacks_.on_gave_up(description);
         }

@@ -55,9 +55,11 @@ struct SessionCallbacks {
     std::function<void()> on_connected;                          // first registration
     std::function<void(const std::string& reason)> on_disconnected;  // a registered session ended
     std::function<void()> on_reconnected;                        // a later registration
+    // The session logs the give-up only at debug level: the owner reports `description`.
     std::function<void(const std::string& description)> on_gave_up;
     // Every broker message that is not session traffic (REGISTERED, HEARTBEAT, DISCONNECT), and
-    // every ERROR received while connected.
+    // every ERROR received while connected, which the owner reports (the session logs it only
+    // at debug level).
     std::function<void(proto::Message&& message)> on_message;
 };
 
