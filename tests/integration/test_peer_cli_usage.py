@@ -1,4 +1,4 @@
-"""Command-line checks of aip-device and aip-client that fail before any broker is contacted."""
+"""Command-line behavior of aip-device and aip-client: option checks, warnings and error output."""
 
 import subprocess
 import time
