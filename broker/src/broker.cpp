@@ -2,7 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -90,6 +95,7 @@ private:
 
     void bind_endpoints() {
         for (const auto& endpoint : options_.bind_endpoints) {
+            refuse_live_ipc_endpoint(endpoint);
             try {
                 router_.bind(endpoint);
             } catch (const zmq::error_t& error) {
@@ -100,6 +106,33 @@ private:
             spdlog::info("listening on {}", bound);
             // Machine-readable line on stdout: tests and scripts that bind port * read it.
             std::cout << "aip-broker listening on " << bound << std::endl;
+        }
+    }
+
+    // libzmq replaces the file of an ipc endpoint when it binds, which would silently steal the
+    // endpoint from a running broker. A file that still accepts connections is in use.
+    static void refuse_live_ipc_endpoint(const std::string& endpoint) {
+        constexpr std::string_view kScheme = "ipc://";
+        if (endpoint.rfind(kScheme, 0) != 0) {
+            return;
+        }
+        const std::string path = endpoint.substr(kScheme.size());
+        sockaddr_un address{};
+        if (path.empty() || path[0] == '@' || path.size() >= sizeof(address.sun_path)) {
+            return;
+        }
+
+        address.sun_family = AF_UNIX;
+        std::memcpy(address.sun_path, path.data(), path.size());
+        const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe < 0) {
+            return;
+        }
+        const bool live = ::connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+        ::close(probe);
+        if (live) {
+            throw std::runtime_error("cannot bind " + endpoint +
+                                     ": another process is listening on it (is another broker using it?)");
         }
     }
 

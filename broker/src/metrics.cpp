@@ -1,6 +1,7 @@
 #include "metrics.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <sstream>
 #include <stdexcept>
@@ -52,21 +53,33 @@ std::string format_metrics(const aip_stats& stats, const HostCounters& counters)
     return out.str();
 }
 
-MetricsServer::MetricsServer(const std::string& address) : server_(std::make_unique<httplib::Server>()) {
-    const auto colon = address.rfind(':');
+std::variant<MetricsAddress, std::string> parse_metrics_address(const std::string& text) {
+    const auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0) {
-        throw std::runtime_error("invalid --metrics-bind '" + address + "': expected HOST:PORT, such as 127.0.0.1:9464");
+        return "invalid value '" + text + "' for --metrics-bind: expected HOST:PORT, such as 127.0.0.1:9464";
     }
-    const std::string host = address.substr(0, colon);
-    int port = 0;
-    try {
-        port = std::stoi(address.substr(colon + 1));
-    } catch (const std::exception&) {
-        throw std::runtime_error("invalid port in --metrics-bind '" + address + "': expected a number from 0 to 65535");
+    const std::string port_text = text.substr(colon + 1);
+    const bool digits = !port_text.empty() && port_text.size() <= 5 &&
+                        port_text.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoi(port_text) > 65535) {
+        return "invalid port in --metrics-bind '" + text + "': expected a number from 0 to 65535";
     }
-    if (port < 0 || port > 65535) {
-        throw std::runtime_error("invalid port in --metrics-bind '" + address + "': expected a number from 0 to 65535");
+    return MetricsAddress{text.substr(0, colon), std::stoi(port_text)};
+}
+
+MetricsServer::MetricsServer(const std::string& address) : server_(std::make_unique<httplib::Server>()) {
+    const auto parsed = parse_metrics_address(address);
+    if (const auto* error = std::get_if<std::string>(&parsed)) {
+        throw std::runtime_error(*error);
     }
+    const auto& [host, port] = std::get<MetricsAddress>(parsed);
+
+    // cpp-httplib sets SO_REUSEPORT by default, which lets a second broker bind the same port
+    // and share the scrapes; only SO_REUSEADDR is wanted.
+    server_->set_socket_options([](int socket) {
+        int yes = 1;
+        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
 
     server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
         std::lock_guard lock(mutex_);

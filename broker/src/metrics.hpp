@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "aip_plugin.h"
 
@@ -22,6 +23,14 @@ struct HostCounters {
     std::map<std::string, std::uint64_t> protocol_errors_by_code;
     std::uint64_t sends_dropped{0};
 };
+
+struct MetricsAddress {
+    std::string host;
+    int port{0};
+};
+
+// Parses HOST:PORT (port 0 to 65535). Returns an error naming the value, or the address.
+[[nodiscard]] std::variant<MetricsAddress, std::string> parse_metrics_address(const std::string& text);
 
 // Returns the Prometheus text exposition of the counters.
 [[nodiscard]] std::string format_metrics(const aip_stats& stats, const HostCounters& counters);

@@ -11,6 +11,7 @@
 #include "aip/plugin/duration.hpp"
 #include "aip/plugin/presets.hpp"
 #include "aip/plugin/reconnection.hpp"
+#include "metrics.hpp"
 
 namespace aip::broker {
 
@@ -120,7 +121,13 @@ po::options_description describe_options() {
         ("jitter", po::value<std::string>()->default_value("full"),
          "none, full, equal, decorrelated or proportional");
 
-    po::options_description all("Usage: aip-broker [options]\n\nOptions");
+    po::options_description all(
+        "Usage: aip-broker [options]\n\n"
+        "The broker between orchestrators (aip-client) and device agents (aip-device): one ZeroMQ\n"
+        "ROUTER socket, heartbeats both ways, scheduling, retries and cancellation. Prints\n"
+        "'aip-broker listening on ENDPOINT' on stdout for each bound endpoint; logs go to stderr.\n"
+        "Exit status: 0 after SIGINT or SIGTERM, 1 when the start or the run failed (endpoint in\n"
+        "use, plugin not loadable), 2 for an invalid option or value.\n\nOptions");
     all.add(general).add(network).add(liveness).add(reconnect);
     return all;
 }
@@ -223,6 +230,12 @@ BrokerOptions build_options(const po::variables_map& values) {
     }
     options.observer_config = values["observer-config"].as<std::string>();
     options.metrics_bind = values["metrics-bind"].as<std::string>();
+    if (!options.metrics_bind.empty()) {
+        const auto parsed = parse_metrics_address(options.metrics_bind);
+        if (const auto* error = std::get_if<std::string>(&parsed)) {
+            throw OptionError(*error);
+        }
+    }
 
     options.log_level = values["log-level"].as<std::string>();
     static const std::vector<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
@@ -284,7 +297,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
     po::variables_map values;
 
     try {
-        po::store(po::parse_command_line(argc, argv, description), values);
+        // No positional options: a stray word is an error, not silently ignored.
+        po::store(po::command_line_parser(argc, argv).options(description).positional({}).run(), values);
 
         if (values.count("config") != 0) {
             const auto& path = values["config"].as<std::string>();
@@ -294,7 +308,12 @@ ParseResult parse_options(int argc, const char* const* argv) {
                           << "': check the path and its permissions\n";
                 return {std::nullopt, 2};
             }
-            po::store(po::parse_config_file(file, description), values);
+            try {
+                po::store(po::parse_config_file(file, description), values);
+            } catch (const po::error& error) {
+                std::cerr << "aip-broker: error in config file '" << path << "': " << error.what() << "\n";
+                return {std::nullopt, 2};
+            }
         }
         po::notify(values);
     } catch (const po::error& error) {

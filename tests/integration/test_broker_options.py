@@ -62,3 +62,55 @@ def test_endpoint_in_use_stops_start(constellation):
     result = run_broker(constellation, "--bind", broker.endpoint)
     assert result.returncode == 1
     assert broker.endpoint in result.stderr
+
+
+def test_stray_argument_is_a_usage_error(constellation):
+    result = run_broker(constellation, "--bind", "tcp://127.0.0.1:*", "stray")
+    assert result.returncode == 2
+    assert "positional" in result.stderr
+
+
+def test_config_file_error_names_the_file(constellation, tmp_path):
+    config = tmp_path / "broker.conf"
+    config.write_text("heartbeat-interval = 2s\nno-such-option = 1\n")
+    result = run_broker(constellation, "--config", str(config))
+    assert result.returncode == 2
+    assert str(config) in result.stderr
+    assert "no-such-option" in result.stderr
+
+
+def test_malformed_metrics_address_is_a_usage_error(constellation):
+    result = run_broker(constellation, "--bind", "tcp://127.0.0.1:*", "--metrics-bind", "127.0.0.1")
+    assert result.returncode == 2
+    assert "'127.0.0.1'" in result.stderr
+
+
+def test_metrics_port_in_use_stops_start(constellation):
+    first = constellation.start_broker("--metrics-bind", "127.0.0.1:0")
+
+    def port_line():
+        for line in first.process.output():
+            if line.text.startswith("aip-broker metrics on port "):
+                return line.text.rsplit(" ", 1)[1]
+        return None
+
+    port = wait_until(port_line, 5, "the first broker's metrics port")
+    result = run_broker(constellation, "--bind", "tcp://127.0.0.1:*", "--metrics-bind", f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert port in result.stderr
+
+
+def test_live_ipc_endpoint_is_not_taken_over(constellation, tmp_path):
+    endpoint = f"ipc://{tmp_path / 'broker.sock'}"
+    constellation.start_broker(endpoint=endpoint)
+    result = run_broker(constellation, "--bind", endpoint)
+    assert result.returncode == 1
+    assert "another process is listening" in result.stderr
+
+
+def test_stale_ipc_endpoint_is_reused(constellation, tmp_path):
+    endpoint = f"ipc://{tmp_path / 'broker.sock'}"
+    first = constellation.start_broker(endpoint=endpoint)
+    first.process.kill()
+    second = constellation.start_broker(endpoint=endpoint, name="broker-second")
+    assert second.endpoint == endpoint
