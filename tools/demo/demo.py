@@ -41,6 +41,12 @@ class Timeline:
         return condition
 
 
+def natural_key(task_id: str) -> tuple[str, int]:
+    """Sort key that orders "x-2" before "x-10"."""
+    prefix, _, number = task_id.rpartition("-")
+    return (prefix, int(number)) if number.isdigit() else (task_id, 0)
+
+
 def print_devices(timeline: Timeline, devices: dict[str, dict]) -> None:
     for device_id in sorted(devices):
         row = devices[device_id]
@@ -97,13 +103,15 @@ def run(bin_dir: Path, log_dir: Path) -> int:
             if concerns_victim:
                 reason = f" ({event['reason']})" if event.get("reason") else ""
                 where = f" on {event['device_id']}" if event.get("device_id") else ""
-                timeline.say(f"        +{(at - killed_at) * 1000:5.0f} ms  {event['kind']:<6} {event['id']:<30} "
+                timeline.say(f"        +{(at - killed_at) * 1000:5.0f} ms  {event['kind']:<6} {event['id']:<28} "
                              f"{event['state']}{reason}{where}")
         timeline.say("orchestrator's results:")
-        for task_id in sorted(outcomes):
+        width = max((len(task_id) for task_id in outcomes), default=0)
+        for task_id in sorted(outcomes, key=natural_key):
             _, row = outcomes[task_id]
             mark = "  <- reassigned" if task_id in running_on_victim else ""
-            timeline.say(f"        {task_id:<20} {row['state']:<10} on {row['device_id']:<8} attempts {row['attempts']}{mark}")
+            timeline.say(f"        {task_id:<{width}}  {row['state']:<10} on {row['device_id']:<8} "
+                         f"attempts {row['attempts']}{mark}")
 
         timeline.check(exit_code == 0 and len(outcomes) == TASK_COUNT,
                        f"all {TASK_COUNT} tasks reported (orchestrator exit code {exit_code})")
