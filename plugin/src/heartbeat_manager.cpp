@@ -130,10 +130,10 @@ HeartbeatManager::Due HeartbeatManager::poll(TimePoint now, const SendFunction& 
 
 HeartbeatManager::Due HeartbeatManager::collect(TimePoint now, const SendFunction* send) {
     Due due;
-    const std::optional<Duration> gap =
-        last_poll_ && now > *last_poll_ ? std::optional<Duration>(
-                                              std::chrono::duration_cast<Duration>(now - *last_poll_))
-                                        : std::nullopt;
+    // Time since the previous poll; zero on the first poll or when the clock did not advance.
+    const Duration gap = last_poll_ && now > *last_poll_
+                             ? std::chrono::duration_cast<Duration>(now - *last_poll_)
+                             : Duration::zero();
     last_poll_ = now;
 
     // Take every due timer out first: rescheduling inside the loop would revisit them.
@@ -153,11 +153,11 @@ HeartbeatManager::Due HeartbeatManager::collect(TimePoint now, const SendFunctio
         const auto peer = peers_.find(*timer.id);
         Peer& state = peer->second;
 
-        if (gap && *gap > state.interval && !state.stall_extended) {
+        if (gap > state.interval && !state.stall_extended) {
             state.stall_extended = true;
-            due.stall = *gap;
+            due.stall = gap;
             ++due.stall_extended;
-            schedule_receive(peer, later(timer.at, *gap));
+            schedule_receive(peer, later(timer.at, gap));
             continue;
         }
 
