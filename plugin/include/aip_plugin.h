@@ -94,7 +94,8 @@ typedef struct aip_action {
 typedef enum aip_event_kind {
     AIP_EVENT_DEVICE_STATE = 1,   /* subject: device id; from/to: CONNECTED, DISCONNECTED, REMOVED */
     AIP_EVENT_CLIENT_STATE = 2,   /* subject: client id */
-    AIP_EVENT_TASK_STATE = 3,     /* subject: task id; from/to: PENDING, RUNNING, COMPLETED, ... */
+    AIP_EVENT_TASK_STATE = 3,     /* subject: task id; from/to: PENDING, RUNNING, COMPLETED, ...;
+                                     a dispatch is PENDING -> PENDING, reason "dispatched" */
     AIP_EVENT_PROTOCOL_ERROR = 4, /* reason: the error code sent; detail: its message */
     AIP_EVENT_RESULT_DROPPED = 5  /* a result for an attempt already ended */
 } aip_event_kind;

@@ -113,6 +113,8 @@ struct Engine::Impl {
     void resend_final(const Task& task, const std::string& routing_id, TimePoint now);
     // Forgets ended tasks past the retention period or beyond max_finished_tasks.
     void forget_finished(TimePoint now);
+    // Explains why a task that times out was never dispatched, for its final update.
+    [[nodiscard]] std::string never_dispatched_reason(const Task& task) const;
     // Leaves entries out of a query reply until it fits max_message_bytes, and marks it truncated.
     void fit_reply(proto::QueryReply& reply) const;
     void finish_task(Task& task, TaskState state, const std::string& reason, TimePoint now,

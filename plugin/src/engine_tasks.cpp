@@ -215,6 +215,15 @@ void Engine::Impl::dispatch(Task& task, Device& device, TimePoint now) {
                        .payload = task.payload},
          now);
 
+    emit(EngineEvent{.kind = EngineEvent::Kind::TaskState,
+                     .subject = task.id,
+                     .from = "PENDING",
+                     .to = "PENDING",
+                     .reason = "dispatched",
+                     .device_id = device.id,
+                     .client_id = task.client_id,
+                     .attempt = task.attempts});
+
     task.dispatch_timer = start_timer(
         OperationKind::TaskDispatch,
         "dispatch of task " + task.id + " attempt " + std::to_string(task.attempts) +
@@ -372,7 +381,29 @@ void Engine::Impl::expire_deadline(const std::string& task_id, TimePoint now) {
     }
     task->deadline_timer.reset();
     abort_attempt(*task, "deadline_exceeded", now);
-    finish_task(*task, TaskState::TimedOut, "deadline_exceeded", now);
+    const std::string why = task->attempts == 0 ? never_dispatched_reason(*task) : std::string();
+    finish_task(*task, TaskState::TimedOut, "deadline_exceeded", now, why);
+}
+
+std::string Engine::Impl::never_dispatched_reason(const Task& task) const {
+    if (task.target_device) {
+        const Device* device = devices.find(*task.target_device);
+        if (device == nullptr) {
+            return "never dispatched: device '" + *task.target_device + "' is not registered";
+        }
+        if (device->state != PeerState::Connected) {
+            return "never dispatched: device '" + *task.target_device + "' is DISCONNECTED";
+        }
+        return "never dispatched: device '" + *task.target_device + "' had no free slot";
+    }
+
+    const std::string capability = task.target_capability.value_or("");
+    const auto* holders = devices.with_capability(capability);
+    if (holders == nullptr || holders->empty()) {
+        return "never dispatched: no registered device has capability '" + capability + "'";
+    }
+    return "never dispatched: every device with capability '" + capability +
+           "' was busy or DISCONNECTED";
 }
 
 void Engine::Impl::expire_dispatch(const std::string& task_id, std::uint32_t attempt,

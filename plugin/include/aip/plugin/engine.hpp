@@ -47,7 +47,8 @@ struct EngineEvent {
     enum class Kind : std::uint8_t {
         DeviceState,     // subject = device id; from/to = CONNECTED, DISCONNECTED, REMOVED
         ClientState,     // subject = client id; from/to = CONNECTED, DISCONNECTED, REMOVED
-        TaskState,       // subject = task id; from/to = task states
+        TaskState,       // subject = task id; from/to = task states; a dispatch to device_id is
+                         // PENDING -> PENDING with reason "dispatched"
         ProtocolError,   // a message was rejected; reason = error code, detail = message
         ResultDropped,   // a RESULT for an attempt already ended
     };
