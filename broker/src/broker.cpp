@@ -52,10 +52,18 @@ public:
 
     int run() {
         StopSignals signals;
-        spdlog::info("broker running: heartbeat {} x {}, device grace {}, client grace {}",
-                     plugin::format_duration(options_.engine.heartbeat_interval), options_.engine.liveness,
-                     plugin::format_duration(options_.engine.device_grace),
-                     plugin::format_duration(options_.engine.client_grace));
+        const auto& engine = options_.engine;
+        const auto& advice = engine.advised_reconnect;
+        spdlog::info("broker running: heartbeat {} x {} ({} detector), device grace {}, client grace {}, "
+                     "dispatch timeout {}, task timeout {}",
+                     plugin::format_duration(engine.heartbeat_interval), engine.liveness,
+                     plugin::to_string(engine.detector.kind), plugin::format_duration(engine.device_grace),
+                     plugin::format_duration(engine.client_grace), plugin::format_duration(engine.dispatch_timeout),
+                     plugin::format_duration(engine.default_task_timeout));
+        spdlog::info("reconnect policy recommended to peers: {}, {} retries, {} to {}, multiplier {}, jitter {}",
+                     plugin::to_string(advice.policy), advice.max_retries,
+                     plugin::format_duration(advice.initial_backoff), plugin::format_duration(advice.max_backoff),
+                     advice.multiplier, plugin::to_string(advice.jitter));
 
         while (true) {
             const int signal_number = wait_for_work(signals);
