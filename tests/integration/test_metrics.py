@@ -50,5 +50,5 @@ def test_metrics_count_devices_and_rejections(constellation):
 def test_metrics_bind_rejects_bad_address(constellation):
     completed = subprocess.run([constellation.binary("aip-broker"), "--bind", "tcp://127.0.0.1:*",
                                 "--metrics-bind", "no-port-here"], capture_output=True, text=True, timeout=10)
-    assert completed.returncode == 1
+    assert completed.returncode == 2
     assert "no-port-here" in completed.stderr
