@@ -160,7 +160,7 @@ private:
         try {
             zmq::poll(items, 2, wait);
         } catch (const zmq::error_t& error) {
-            // A signal interrupts the wait, and the pipe holds its number.
+            // A signal interrupts the wait; the signal number is then read from the pipe.
             if (error.num() != EINTR) {
                 throw;
             }

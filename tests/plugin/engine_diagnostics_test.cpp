@@ -1,4 +1,4 @@
-// What the engine tells about tasks beyond their states: dispatches and why a task never ran.
+// Task reports beyond their states: dispatch events, and why a task that timed out never ran.
 #include <gtest/gtest.h>
 
 #include "engine_harness.hpp"
