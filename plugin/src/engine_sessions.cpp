@@ -148,6 +148,13 @@ void Engine::Impl::send_registered(const std::string& routing_id, const std::str
                            .max_message_bytes = config.max_message_bytes,
                            .reconnect = reconnect_advice()},
          now);
+
+    // Peers that register at the same moment (after a broker restart, say) would otherwise get
+    // their heartbeats in the same tick forever after. Counting the REGISTERED as sent up to half
+    // an interval earlier spreads the first heartbeat, and so every later one, over that half
+    // interval. A heartbeat that comes early costs nothing: the peer only needs one per interval.
+    std::uniform_int_distribution<Duration::rep> offset(0, config.heartbeat_interval.count() / 2);
+    heartbeats.on_sent(routing_id, now - Duration{offset(random)});
 }
 
 void Engine::Impl::disconnect_session(const std::string& routing_id, DisconnectReason reason,

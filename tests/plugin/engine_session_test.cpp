@@ -253,10 +253,42 @@ TEST(EngineSession, HeartbeatSentAfterOneSilentInterval) {
     EngineHarness h;
     h.register_device("r-d1", "d1");
 
-    h.advance(900ms, {"r-d1"});
+    // The first heartbeat comes between half an interval and one interval after REGISTERED.
+    h.advance(450ms, {"r-d1"});
     EXPECT_TRUE(h.all_of<proto::Heartbeat>("r-d1").empty());
-    h.advance(200ms, {"r-d1"});
+    h.advance(650ms, {"r-d1"});
     EXPECT_EQ(h.all_of<proto::Heartbeat>("r-d1").size(), 1u);
+
+    // Then one per silent interval.
+    h.advance(1000ms, {"r-d1"});
+    EXPECT_EQ(h.all_of<proto::Heartbeat>("r-d1").size(), 2u);
+}
+
+TEST(EngineSession, HeartbeatsOfSimultaneousPeersAreSpread) {
+    EngineHarness h;
+    for (int i = 0; i < 100; ++i) {
+        h.register_device("r-" + std::to_string(i), "d" + std::to_string(i));
+    }
+
+    // Count the heartbeats sent in each 50 ms step of the first interval.
+    std::size_t seen = 0;
+    std::size_t steps_with_heartbeats = 0;
+    std::size_t largest_step = 0;
+    for (int step = 0; step < 22; ++step) {
+        h.advance(50ms);
+        std::size_t total = 0;
+        for (const auto& sent : h.sent()) {
+            total += std::holds_alternative<proto::Heartbeat>(sent.message) ? 1 : 0;
+        }
+        const std::size_t in_step = total - seen;
+        seen = total;
+        steps_with_heartbeats += in_step > 0 ? 1 : 0;
+        largest_step = std::max(largest_step, in_step);
+    }
+
+    EXPECT_EQ(seen, 100u);
+    EXPECT_GE(steps_with_heartbeats, 5u);
+    EXPECT_LE(largest_step, 50u);
 }
 
 TEST(EngineSession, NextWakeupWithinQuarterInterval) {
