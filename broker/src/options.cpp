@@ -309,7 +309,16 @@ ParseResult parse_options(int argc, const char* const* argv) {
                 return {std::nullopt, 2};
             }
             try {
-                po::store(po::parse_config_file(file, description), values);
+                const auto parsed = po::parse_config_file(file, description);
+                for (const auto& option : parsed.options) {
+                    if (option.string_key == "config") {
+                        std::cerr << "aip-broker: error in config file '" << path
+                                  << "': a config file cannot name another one ('config' line); "
+                                     "merge the files or pass options on the command line\n";
+                        return {std::nullopt, 2};
+                    }
+                }
+                po::store(parsed, values);
             } catch (const po::error& error) {
                 std::cerr << "aip-broker: error in config file '" << path << "': " << error.what() << "\n";
                 return {std::nullopt, 2};

@@ -114,3 +114,11 @@ def test_stale_ipc_endpoint_is_reused(constellation, tmp_path):
     first.process.kill()
     second = constellation.start_broker(endpoint=endpoint, name="broker-second")
     assert second.endpoint == endpoint
+
+
+def test_nested_config_file_is_rejected(constellation, tmp_path):
+    config = tmp_path / "broker.conf"
+    config.write_text(f"config = {tmp_path / 'other.conf'}\n")
+    result = run_broker(constellation, "--config", str(config))
+    assert result.returncode == 2
+    assert "cannot name another one" in result.stderr
