@@ -44,6 +44,5 @@ def test_submit_wait_resubmits_tasks_to_restarted_broker(constellation):
         assert finals[task_id]["state"] == "COMPLETED", finals[task_id]
     assert elapsed < 15, f"the client ended {elapsed:.1f}s after the restart"
     log = client.log_text()
-    for task_id in sorted(task_ids):
-        assert f"task {task_id}: sent SUBMIT again" in log, log
+    assert f"sent SUBMIT again for {len(task_ids)} unfinished task(s)" in log, log
     assert set(constellation.tasks(restarted.endpoint)) >= task_ids

@@ -245,14 +245,21 @@ bool ClientEndpoint::pump(plugin::TimePoint deadline) {
 }
 
 void ClientEndpoint::resubmit_unfinished() {
+    std::size_t resent = 0;
     for (auto& [task_id, submission] : unfinished_) {
         if (submission.sent_in == 0) {
             continue;  // submit() sends it for the first time
         }
         send_submit(task_id);
-        spdlog::warn("client {}: task {}: sent SUBMIT again after reconnecting, because a "
-                     "restarted broker would not know the task",
-                     session_->options().peer_id, task_id);
+        ++resent;
+        spdlog::debug("client {}: task {}: sent SUBMIT again after reconnecting",
+                      session_->options().peer_id, task_id);
+    }
+    // One line for all of them: a client waiting on thousands of tasks would flood its log.
+    if (resent > 0) {
+        spdlog::warn("client {}: sent SUBMIT again for {} unfinished task(s) after reconnecting, "
+                     "because a restarted broker would not know them",
+                     session_->options().peer_id, resent);
     }
 }
 
