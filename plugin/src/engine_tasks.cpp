@@ -187,14 +187,24 @@ void Engine::Impl::fit_reply(proto::QueryReply& reply) const {
         return;
     }
 
-    // Halve the entries until the reply fits; tasks not yet ended come first, so they are kept.
+    // Keep as many entries as fit, found by bisection; tasks not yet ended come first, so they
+    // are the ones kept.
     std::stable_partition(reply.tasks.begin(), reply.tasks.end(),
                           [](const proto::TaskInfo& info) { return info.state == "PENDING" || info.state == "RUNNING"; });
     reply.truncated = true;
-    while (size(reply) > config.max_message_bytes && (!reply.tasks.empty() || !reply.devices.empty())) {
-        reply.tasks.resize(reply.tasks.size() / 2);
-        reply.devices.resize(reply.devices.size() / 2);
-    }
+    const auto keep_fitting = [&](auto& entries) {
+        auto all = std::move(entries);
+        std::size_t fits = 0;
+        std::size_t too_many = all.size() + 1;
+        while (too_many - fits > 1) {
+            const std::size_t middle = fits + (too_many - fits) / 2;
+            entries.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(middle));
+            (size(reply) <= config.max_message_bytes ? fits : too_many) = middle;
+        }
+        entries.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(fits));
+    };
+    keep_fitting(reply.tasks);
+    keep_fitting(reply.devices);
 }
 
 void Engine::Impl::dispatch(Task& task, Device& device, TimePoint now) {

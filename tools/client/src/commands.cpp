@@ -368,14 +368,24 @@ int run_submit(CommandContext& context, const Arguments& arguments) {
     return wait_for_tasks(context, std::move(accepted), deadline);
 }
 
+// Tells on stderr that the broker cut its reply to fit its message size limit, so that a list
+// that looks complete is not taken for one.
+void warn_if_truncated(const proto::QueryReply& reply, std::size_t shown, const char* what) {
+    if (reply.truncated) {
+        std::cerr << "aip-client: warning: the broker left out some " << what << " to keep its reply within its "
+                  << "message size limit (--max-message-size); " << shown << " shown, unfinished tasks first\n";
+    }
+}
+
 int run_devices(CommandContext& context, const Arguments& arguments) {
     const auto options = std::get<ListOptions>(parse_list(arguments));
-    auto reply = context.endpoint.query_devices(context.request_timeout);
+    auto reply = context.endpoint.query("devices", context.request_timeout);
     if (const auto* failure = std::get_if<peer::RequestFailure>(&reply)) {
         return report_failure(*failure);
     }
 
-    const auto& devices = std::get<std::vector<proto::DeviceInfo>>(reply);
+    const auto& devices = std::get<proto::QueryReply>(reply).devices;
+    warn_if_truncated(std::get<proto::QueryReply>(reply), devices.size(), "devices");
     if (options.json) {
         auto array = nlohmann::json::array();
         for (const auto& device : devices) {
@@ -390,12 +400,13 @@ int run_devices(CommandContext& context, const Arguments& arguments) {
 
 int run_tasks(CommandContext& context, const Arguments& arguments) {
     const auto options = std::get<ListOptions>(parse_list(arguments));
-    auto reply = context.endpoint.query_tasks(context.request_timeout);
+    auto reply = context.endpoint.query("tasks", context.request_timeout);
     if (const auto* failure = std::get_if<peer::RequestFailure>(&reply)) {
         return report_failure(*failure);
     }
 
-    const auto& tasks = std::get<std::vector<proto::TaskInfo>>(reply);
+    const auto& tasks = std::get<proto::QueryReply>(reply).tasks;
+    warn_if_truncated(std::get<proto::QueryReply>(reply), tasks.size(), "tasks");
     if (options.json) {
         auto array = nlohmann::json::array();
         for (const auto& task : tasks) {

@@ -62,6 +62,10 @@ public:
 
     [[nodiscard]] RequestResult<std::vector<proto::DeviceInfo>> query_devices(plugin::Duration timeout);
     [[nodiscard]] RequestResult<std::vector<proto::TaskInfo>> query_tasks(plugin::Duration timeout);
+    // Sends QUERY for "devices" or "tasks" and returns the whole reply, including its
+    // `truncated` mark.
+    [[nodiscard]] RequestResult<proto::QueryReply> query(const std::string& what,
+                                                         plugin::Duration timeout);
 
     // Turns EVENT delivery on or off; the choice is sent again after each reconnection. Returns
     // false when not connected.
@@ -84,8 +88,7 @@ public:
     [[nodiscard]] const Session& session() const noexcept;
 
 private:
-    [[nodiscard]] RequestResult<proto::QueryReply> query(const std::string& what,
-                                                         plugin::Duration timeout);
+
     // Polls once; returns false when waiting cannot succeed any more (gave up, closed, stopped).
     bool pump(plugin::TimePoint deadline);
     [[nodiscard]] RequestFailure ended_failure(const std::string& request) const;
