@@ -38,12 +38,15 @@ public:
         : options_(options),
           engine_(descriptor, options.engine, now_ms()),
           router_(context_, zmq::socket_type::router) {
-        configure_socket();
-        bind_endpoints();
+        // Metrics first: a start that fails must not have announced "listening on" already.
         if (!options.metrics_bind.empty()) {
             metrics_ = std::make_unique<MetricsServer>(options.metrics_bind);
             spdlog::info("serving metrics on http://{}:{}/metrics",
                          options.metrics_bind.substr(0, options.metrics_bind.rfind(':')), metrics_->port());
+        }
+        configure_socket();
+        bind_endpoints();
+        if (metrics_) {
             std::cout << "aip-broker metrics on port " << metrics_->port() << std::endl;
         }
     }

@@ -155,7 +155,25 @@ void fill_reconnect_advice(const po::variables_map& values, plugin::Reconnection
     policy.multiplier = values["backoff-multiplier"].as<double>();
 
     if (const auto problem = policy.validate()) {
-        throw OptionError("invalid reconnect policy: " + *problem);
+        throw OptionError("invalid reconnect policy (--initial-backoff, --max-backoff, --backoff-multiplier): " +
+                          *problem);
+    }
+}
+
+// Rejects a tcp endpoint whose port is neither * nor 0 to 65535: libzmq would take a larger
+// number modulo 65536 and bind an unexpected port.
+void check_tcp_port(const std::string& endpoint) {
+    if (endpoint.rfind("tcp://", 0) != 0) {
+        return;
+    }
+    const auto colon = endpoint.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : endpoint.substr(colon + 1);
+    if (port == "*") {
+        return;
+    }
+    const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoi(port) > 65535) {
+        throw OptionError("invalid port in --bind '" + endpoint + "': expected * or a number from 0 to 65535");
     }
 }
 
@@ -220,6 +238,7 @@ BrokerOptions build_options(const po::variables_map& values) {
             throw OptionError("invalid value '" + endpoint +
                               "' for --bind: expected tcp://HOST:PORT or ipc://PATH");
         }
+        check_tcp_port(endpoint);
     }
 
     if (values.count("plugin") != 0) {

@@ -98,6 +98,7 @@ def test_metrics_port_in_use_stops_start(constellation):
     result = run_broker(constellation, "--bind", "tcp://127.0.0.1:*", "--metrics-bind", f"127.0.0.1:{port}")
     assert result.returncode == 1
     assert port in result.stderr
+    assert "listening on" not in result.stdout, "a broker that failed to start announced itself"
 
 
 def test_live_ipc_endpoint_is_not_taken_over(constellation, tmp_path):
@@ -122,3 +123,9 @@ def test_nested_config_file_is_rejected(constellation, tmp_path):
     result = run_broker(constellation, "--config", str(config))
     assert result.returncode == 2
     assert "cannot name another one" in result.stderr
+
+
+def test_tcp_port_out_of_range_is_a_usage_error(constellation):
+    result = run_broker(constellation, "--bind", "tcp://127.0.0.1:99999")
+    assert result.returncode == 2
+    assert "'tcp://127.0.0.1:99999'" in result.stderr
