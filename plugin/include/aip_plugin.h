@@ -167,7 +167,7 @@ AIP_PLUGIN_API aip_status aip_engine_add_observer(aip_engine* engine, aip_observ
 /* Message of the last failed call on this engine ("" when none); valid until the next call. */
 AIP_PLUGIN_API const char* aip_engine_last_error(const aip_engine* engine);
 
-/* The descriptor that a host finds with dlsym("aip_plugin_descriptor"). abi_version comes first
+/* The descriptor that a host finds with dlsym("aip_plugin_descriptor_get"). abi_version comes first
  * and is the only field a host may read before checking it. */
 typedef struct aip_plugin_descriptor {
     uint32_t abi_version;

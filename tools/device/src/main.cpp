@@ -32,7 +32,9 @@ MessagePack map whose "action" key selects a built-in action:
   {"action":"exec","argv":[S,...]} run a program (only with --allow-exec) in its own process
                                    group; result {"exit_code" or "signal", "stdout", "stderr",
                                    "stdout_truncated", "stderr_truncated"}; a non-zero exit
-                                   status fails the task; ABORT kills the process group
+                                   status fails the task; ABORT kills the process group.
+                                   If the device itself is killed (SIGKILL), the program
+                                   dies with it, but programs it started in turn may survive
 Any other action fails the task with an error naming it.
 
 Durations are an integer with a unit: 250ms, 2s, 1m, 1h.
