@@ -3,7 +3,7 @@
 import subprocess
 import time
 
-from constellation import Constellation, free_tcp_endpoint
+from constellation import Constellation, free_tcp_endpoint, wait_until
 
 
 def run(binary: str, *arguments: str, timeout: float = 10.0) -> subprocess.CompletedProcess:
@@ -78,3 +78,20 @@ def test_broker_error_is_printed_once(constellation: Constellation):
     result = constellation.run_client(broker.endpoint, "cancel", "no-such-task")
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("unknown_task") == 1, result.stderr
+
+
+def test_client_id_in_use_is_reported_as_such(constellation):
+    broker = constellation.start_broker("--heartbeat-interval", "200ms", "--heartbeat-liveness", "3")
+    constellation.start_device(broker.endpoint, "slow", "--capability", "slow")
+    holder = constellation.start_client(broker.endpoint, "submit", "--capability", "slow", "--payload",
+                                        '{"action":"sleep","ms":20000}', "--task-id", "held-1", "--wait",
+                                        client_id="holder")
+    wait_until(lambda: "client holder NEW -> CONNECTED" in broker.process.log_text(), 5,
+               "the first client to register")
+
+    result = constellation.run_client(broker.endpoint, "cancel", "held-1", client_id="holder", timeout=30)
+
+    assert result.returncode == 1, result.stderr
+    assert "in use by another running client" in result.stderr
+    assert "cannot reach the broker" not in result.stderr
+    assert holder.running()

@@ -189,6 +189,14 @@ int main(int argc, char** argv) {
             if (endpoint.stop_requested()) {
                 return aip::client::kExitFailed;
             }
+            // The broker answered, but another live session holds this client id: that is not
+            // an unreachable broker, and retrying later will not help while it runs.
+            if (endpoint.give_up_description().find("id_in_use") != std::string::npos) {
+                std::cerr << "aip-client: client id '" << options.peer_id
+                          << "' is in use by another running client (the broker answered id_in_use); "
+                             "stop that client or wait until it exits, then retry\n";
+                return aip::client::kExitFailed;
+            }
             std::cerr << "aip-client: cannot reach the broker: " << endpoint.give_up_description()
                       << '\n';
             return aip::client::kExitUnreachable;

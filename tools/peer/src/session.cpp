@@ -368,7 +368,7 @@ void Session::fail_registration(const std::string& reason, plugin::TimePoint now
         state_ = SessionState::GaveUp;
         const auto description = "registration with " + options_.endpoint + " failed " +
                                  std::to_string(reconnector_.failed_attempts()) + " time(s): " +
-                                 reconnector_.give_up_message();
+                                 reconnector_.give_up_message() + "; last failure: " + reason;
         // The owner reports the description, so that the error reaches the user once.
         spdlog::debug("{}: {}", label(), description);
         if (callbacks_.on_gave_up) {
