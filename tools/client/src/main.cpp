@@ -55,7 +55,9 @@ Commands:
       Cancels a task that this client id submitted (use the same --id). Prints
       "TASK_ID STATE" from the task's final update; exit 0 when it is CANCELLED, 1 when the
       broker rejected the cancel, the task ended otherwise, or no update came within
-      --request-timeout.
+      --request-timeout. The id cannot be used while another client with it is still
+      connected (for example a submit --wait that is still running): aip-client then says the
+      id is in use and exits 1.
 
 Durations are an integer with a unit: 250ms, 2s, 1m, 1h. The client keeps heartbeats going and
 reconnects while it waits. When it exits it sends DISCONNECT; the broker cancels the tasks of a
