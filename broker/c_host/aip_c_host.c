@@ -280,6 +280,17 @@ static int run(const host_options* options, const aip_plugin_descriptor* plugin)
 int main(int argc, char** argv) {
     host_options options = {NULL, "tcp://127.0.0.1:5555", {0}};
 
+    for (int i = 1; i < argc; ++i) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: aip-c-host --plugin PATH [--bind EP] [--heartbeat-interval DUR] "
+                   "[--heartbeat-liveness N]\n                  [--device-grace DUR] [--client-grace DUR] "
+                   "[--task-timeout DUR]\n\n"
+                   "A minimal broker in C11 that embeds the aip engine plugin (libaip_plugin.so) through\n"
+                   "its C ABI. Durations: 250ms, 2s, 1m, 1h. Default endpoint tcp://127.0.0.1:5555.\n");
+            return 0;
+        }
+    }
+
     void* library = NULL;
     for (int i = 1; i + 1 < argc; ++i) {
         if (strcmp(argv[i], "--plugin") == 0) {
