@@ -106,7 +106,7 @@ private:
 
     void bind_endpoints() {
         for (const auto& endpoint : options_.bind_endpoints) {
-            refuse_live_ipc_endpoint(endpoint);
+            reject_live_ipc_endpoint(endpoint);
             try {
                 router_.bind(endpoint);
             } catch (const zmq::error_t& error) {
@@ -122,7 +122,7 @@ private:
 
     // libzmq replaces the file of an ipc endpoint when it binds, which would silently steal the
     // endpoint from a running broker. A file that still accepts connections is in use.
-    static void refuse_live_ipc_endpoint(const std::string& endpoint) {
+    static void reject_live_ipc_endpoint(const std::string& endpoint) {
         constexpr std::string_view kScheme = "ipc://";
         if (endpoint.rfind(kScheme, 0) != 0) {
             return;

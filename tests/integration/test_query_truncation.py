@@ -1,4 +1,4 @@
-"""A task list larger than the broker's message limit is cut, and aip-client says so."""
+"""A task list larger than the broker's message limit is cut, and aip-client warns about it."""
 
 import json
 

@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
             if (endpoint.stop_requested()) {
                 return aip::client::kExitFailed;
             }
-            // The broker answered, but another live session holds this client id: that is not
+            // The broker replied, but another live session has this client id: that is not
             // an unreachable broker, and retrying later will not help while it runs.
             if (endpoint.give_up_description().find("id_in_use") != std::string::npos) {
                 std::cerr << "aip-client: client id '" << options.peer_id

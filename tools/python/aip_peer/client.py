@@ -18,7 +18,7 @@ DEFAULT_WAIT = 5.0
 
 
 class BrokerError(Exception):
-    """An ERROR from the broker in answer to a request of this client."""
+    """An ERROR from the broker in reply to a request of this client."""
 
     def __init__(self, body: dict[str, Any]):
         super().__init__(f"{body['code']}: {body['message']}")
@@ -62,7 +62,7 @@ class Client:
                reassign: bool = True, timeout: float = DEFAULT_WAIT) -> bool:
         """Submit a task and wait for ACCEPTED; return its `duplicate` flag.
 
-        Raises BrokerError when the broker rejects the task and TimeoutError when no answer comes
+        Raises BrokerError when the broker rejects the task and TimeoutError when no reply comes
         within `timeout` seconds.
         """
         frames = make(Command.SUBMIT, payload=payload, task_id=task_id, device_id=device_id,

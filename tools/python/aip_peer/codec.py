@@ -84,7 +84,7 @@ JITTERS = ("none", "full", "equal", "decorrelated", "proportional")
 
 @dataclass
 class Message:
-    """One decoded message: the body holds every key of the command, defaults filled in.
+    """One decoded message: the body contains every key of the command, defaults filled in.
 
     `payload` is None when frame 3 is absent, except on SUBMIT and ASSIGN where an absent frame
     means an empty task input.

@@ -37,7 +37,7 @@ EventHook = Callable[[str, dict[str, Any]], None]
 class Device:
     """A device that serves tasks with `handler` until stop().
 
-    Every ASSIGN is answered with STARTED at once; the handler then runs in its own thread and its
+    Every ASSIGN gets STARTED at once; the handler then runs in its own thread and its
     return value becomes RESULT. ABORT and broker loss set the task's `cancelled` event and
     discard its result.
     """

@@ -32,7 +32,7 @@ struct EngineConfig {
     std::uint64_t seed{0};               // session tokens; the host passes a random seed
 };
 
-// Why a peer left CONNECTED. Every path to DISCONNECTED goes through one funnel with one of these.
+// Reason a peer left CONNECTED. Every path to DISCONNECTED goes through one funnel with one of these.
 enum class DisconnectReason : std::uint8_t {
     HeartbeatTimeout,  // missing heartbeats
     PeerDisconnect,    // the peer sent DISCONNECT

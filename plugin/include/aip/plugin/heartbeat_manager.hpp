@@ -14,7 +14,7 @@
 
 namespace aip::plugin {
 
-// What a send function reports for one heartbeat it was asked to send.
+// Outcome of one heartbeat send, as the send function reports it.
 enum class SendResult : std::uint8_t {
     Sent,          // the heartbeat left; the next one is due one interval later
     NotConnected,  // no connection to the peer right now; skipped, retried one interval later
@@ -23,7 +23,7 @@ enum class SendResult : std::uint8_t {
 
 [[nodiscard]] std::string_view to_string(SendResult result) noexcept;
 
-// One timer structure for all peers: a std::set ordered by deadline holds each peer's send
+// One timer structure for all peers: a std::set ordered by deadline contains each peer's send
 // deadline and receive deadline, so every operation costs O(log n) in the number of peers.
 //
 // Stall tolerance: when poll() runs more than a peer's interval after the previous poll(), the

@@ -22,8 +22,8 @@ namespace aip::plugin {
 //
 // The first attempt of a first connection is due at once. After a lost connection it waits a
 // jittered share of initial_backoff (see first_delay()), so that peers that lost the same broker
-// at the same moment do not all register at once. Each failure then asks the
-// ReconnectionStrategy for the delay before the next attempt, counted from the failure.
+// at the same moment do not all register at once. Each failure then takes from the
+// ReconnectionStrategy the delay before the next attempt, counted from the failure.
 class Reconnector {
 public:
     enum class State : std::uint8_t {
@@ -33,7 +33,7 @@ public:
         GaveUp,     // the policy allows no more retries; begin() starts over
     };
 
-    // What a call changed, for the caller's log line and its observers.
+    // Change made by a call, for the caller's log line and its observers.
     enum class Event : std::uint8_t {
         Connecting,      // begin() from Idle or GaveUp: the first connection of an episode
         Disconnected,    // begin() from Connected: a connection was lost
