@@ -40,7 +40,7 @@ DEFAULTS = {
     "TASK_UPDATE": {"reason": "", "device_id": "", "error": ""},
     "CANCEL": {},
     "QUERY": {},
-    "QUERY_REPLY": {"devices": [], "tasks": []},
+    "QUERY_REPLY": {"devices": [], "tasks": [], "truncated": False},
     "SUBSCRIBE": {"enabled": True},
     "EVENT": {"reason": "", "device_id": "", "client_id": "", "attempts": 0},
     "ASSIGN": {"payload_hex": ""},
@@ -194,6 +194,11 @@ def build_valid():
                     "tasks": [dict(TASK_ENTRY_DEFAULTS, task_id="t-1", client_id="c-1",
                                    state="RUNNING", device_id="dev-1", attempts=1)]})
     valid("query_reply_empty", "Reply with no entries", "QUERY_REPLY", {"request_id": 8})
+    valid("query_reply_truncated", "Reply cut to fit the message size limit", "QUERY_REPLY",
+          {"request_id": 9, "tasks": [{"task_id": "t-1", "state": "PENDING"}], "truncated": True},
+          expected={"request_id": 9,
+                    "tasks": [dict(TASK_ENTRY_DEFAULTS, task_id="t-1", state="PENDING")],
+                    "truncated": True})
     valid("subscribe_off", "Turn the event stream off", "SUBSCRIBE", {"enabled": False})
     valid("subscribe_default", "An empty SUBSCRIBE turns the event stream on", "SUBSCRIBE", {})
     valid("event_task", "Task event", "EVENT",

@@ -156,7 +156,10 @@ json fields_of(const QueryReply& message) {
                          {"device_id", task.device_id},
                          {"attempts", task.attempts}});
     }
-    return {{"request_id", message.request_id}, {"devices", devices}, {"tasks", tasks}};
+    return {{"request_id", message.request_id},
+            {"devices", devices},
+            {"tasks", tasks},
+            {"truncated", message.truncated}};
 }
 
 json fields_of(const Subscribe& message) {

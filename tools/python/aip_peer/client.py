@@ -100,7 +100,10 @@ class Client:
             return list(self._updates.get(task_id, ()))
 
     def query(self, what: str, timeout: float = DEFAULT_WAIT) -> list[dict[str, Any]]:
-        """Query "devices" or "tasks" and return the reply's entries."""
+        """Query "devices" or "tasks" and return the reply's entries.
+
+        A reply that the broker cut to fit its message size limit is logged as a warning.
+        """
         request_id = next(self._request_ids)
         deadline = time.monotonic() + timeout
         if not self.session.wait_registered(timeout) or not self.session.send(
@@ -109,7 +112,11 @@ class Client:
         with self._changed:
             if not self._changed.wait_for(lambda: request_id in self._replies, deadline - time.monotonic()):
                 raise TimeoutError(f"no QUERY_REPLY for {what} within {timeout:.1f}s")
-            return self._replies.pop(request_id)[what]
+            reply = self._replies.pop(request_id)
+        if reply.get("truncated"):
+            log.warning("the broker left out some %s to keep its QUERY_REPLY within its message size limit; "
+                        "%d returned", what, len(reply[what]))
+        return reply[what]
 
     def subscribe(self, enabled: bool = True) -> bool:
         """Ask for EVENT messages (or stop them); the request is repeated after each reconnection."""

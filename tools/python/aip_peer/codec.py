@@ -370,6 +370,7 @@ SCHEMAS: dict[Command, Schema] = {
             Key("request_id", check_uint, REQUIRED),
             Key("devices", _entry_list(DEVICE_ENTRY_KEYS, ()), []),
             Key("tasks", _entry_list(TASK_ENTRY_KEYS, ("client_id", "device_id")), []),
+            Key("truncated", check_bool, False),
         )
     ),
     Command.SUBSCRIBE: Schema((Key("enabled", check_bool, True),)),
