@@ -1,4 +1,4 @@
-// The engine as the host sees it: an aip_plugin_descriptor (built in or loaded with dlopen) plus
+// The engine from the host's side: an aip_plugin_descriptor (built in or loaded with dlopen) plus
 // one engine created through it. Everything the broker does with the engine goes through the C
 // ABI, so the built-in engine and a loaded plugin take exactly the same path.
 #pragma once

@@ -20,7 +20,7 @@ struct sigaction g_previous_term {};
 void on_signal(int signal_number) {
     const int saved_errno = errno;
     const unsigned char byte = static_cast<unsigned char>(signal_number);
-    // A full pipe already holds a pending stop; losing this byte changes nothing.
+    // A full pipe already contains a pending stop, so losing this byte changes nothing.
     [[maybe_unused]] const auto written = write(g_pipe[1], &byte, 1);
     errno = saved_errno;
 }

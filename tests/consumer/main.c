@@ -1,6 +1,6 @@
 /*
  * Consumer of the installed aip engine: registers one device through the C ABI and checks that
- * the engine answers REGISTERED. Exits 0 on success, 1 with a message otherwise.
+ * the engine replies with REGISTERED. Exits 0 on success, 1 with a message otherwise.
  */
 #include <stdio.h>
 #include <string.h>

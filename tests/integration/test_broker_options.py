@@ -125,7 +125,7 @@ def test_nested_config_file_is_rejected(constellation, tmp_path):
     assert "cannot name another one" in result.stderr
 
 
-def test_tcp_port_out_of_range_is_a_usage_error(constellation):
+def test_tcp_port_out_of_range(constellation):
     result = run_broker(constellation, "--bind", "tcp://127.0.0.1:99999")
     assert result.returncode == 2
     assert "'tcp://127.0.0.1:99999'" in result.stderr

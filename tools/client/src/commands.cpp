@@ -368,55 +368,46 @@ int run_submit(CommandContext& context, const Arguments& arguments) {
     return wait_for_tasks(context, std::move(accepted), deadline);
 }
 
-// Tells on stderr that the broker cut its reply to fit its message size limit, so that a list
-// that looks complete is not taken for one.
-void warn_if_truncated(const proto::QueryReply& reply, std::size_t shown, const char* what) {
-    if (reply.truncated) {
-        std::cerr << "aip-client: warning: the broker left out some " << what << " to keep its reply within its "
-                  << "message size limit (--max-message-size); " << shown << " shown, unfinished tasks first\n";
+// Queries `what` ("devices" or "tasks") and prints the entries in `member` of the reply, as one
+// JSON array with --json or as a table. A reply that the broker cut to fit its message size
+// limit is reported on stderr, so that a partial list is not taken for a complete one.
+template <typename Entry, typename ToJson, typename PrintTable>
+int run_listing(CommandContext& context, const Arguments& arguments, const char* what,
+                std::vector<Entry> proto::QueryReply::*member, ToJson to_json, PrintTable print_table) {
+    const auto options = std::get<ListOptions>(parse_list(arguments));
+    auto reply = context.endpoint.query(what, context.request_timeout);
+    if (const auto* failure = std::get_if<peer::RequestFailure>(&reply)) {
+        return report_failure(*failure);
     }
+
+    const auto& query_reply = std::get<proto::QueryReply>(reply);
+    const auto& entries = query_reply.*member;
+    if (query_reply.truncated) {
+        std::cerr << "aip-client: warning: the broker left out some " << what << " to keep its reply within its "
+                  << "message size limit (--max-message-size); " << entries.size() << " shown\n";
+    }
+
+    if (options.json) {
+        auto array = nlohmann::json::array();
+        for (const auto& entry : entries) {
+            array.push_back(to_json(entry));
+        }
+        std::cout << peer::dump_json_line(array) << std::endl;
+    } else {
+        print_table(std::cout, entries);
+    }
+    return kExitOk;
 }
 
 int run_devices(CommandContext& context, const Arguments& arguments) {
-    const auto options = std::get<ListOptions>(parse_list(arguments));
-    auto reply = context.endpoint.query("devices", context.request_timeout);
-    if (const auto* failure = std::get_if<peer::RequestFailure>(&reply)) {
-        return report_failure(*failure);
-    }
-
-    const auto& devices = std::get<proto::QueryReply>(reply).devices;
-    warn_if_truncated(std::get<proto::QueryReply>(reply), devices.size(), "devices");
-    if (options.json) {
-        auto array = nlohmann::json::array();
-        for (const auto& device : devices) {
-            array.push_back(device_json(device));
-        }
-        std::cout << peer::dump_json_line(array) << std::endl;
-    } else {
-        print_device_table(std::cout, devices);
-    }
-    return kExitOk;
+    return run_listing(context, arguments, "devices", &proto::QueryReply::devices, device_json,
+                       [](std::ostream& out, const auto& devices) { print_device_table(out, devices); });
 }
 
 int run_tasks(CommandContext& context, const Arguments& arguments) {
-    const auto options = std::get<ListOptions>(parse_list(arguments));
-    auto reply = context.endpoint.query("tasks", context.request_timeout);
-    if (const auto* failure = std::get_if<peer::RequestFailure>(&reply)) {
-        return report_failure(*failure);
-    }
-
-    const auto& tasks = std::get<proto::QueryReply>(reply).tasks;
-    warn_if_truncated(std::get<proto::QueryReply>(reply), tasks.size(), "tasks");
-    if (options.json) {
-        auto array = nlohmann::json::array();
-        for (const auto& task : tasks) {
-            array.push_back(task_json(task));
-        }
-        std::cout << peer::dump_json_line(array) << std::endl;
-    } else {
-        print_task_table(std::cout, tasks);
-    }
-    return kExitOk;
+    // The broker keeps unfinished tasks first when it has to cut the list.
+    return run_listing(context, arguments, "tasks", &proto::QueryReply::tasks, task_json,
+                       [](std::ostream& out, const auto& tasks) { print_task_table(out, tasks); });
 }
 
 int run_watch(CommandContext& context, const Arguments& arguments) {

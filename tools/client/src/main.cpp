@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
             }
             // The broker replied, but another live session has this client id: that is not
             // an unreachable broker, and retrying later will not help while it runs.
-            if (endpoint.give_up_description().find("id_in_use") != std::string::npos) {
+            if (endpoint.last_rejection() == "id_in_use") {
                 std::cerr << "aip-client: client id '" << options.peer_id
                           << "' is in use by another running client (the broker answered id_in_use); "
                              "stop that client or wait until it exits, then retry\n";

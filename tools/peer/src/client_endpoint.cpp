@@ -232,6 +232,10 @@ const std::string& ClientEndpoint::give_up_description() const noexcept {
     return give_up_description_;
 }
 
+const std::string& ClientEndpoint::last_rejection() const noexcept {
+    return session_->last_rejection();
+}
+
 const Session& ClientEndpoint::session() const noexcept {
     return *session_;
 }

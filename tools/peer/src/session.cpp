@@ -168,6 +168,7 @@ SessionState Session::state() const noexcept { return state_; }
 bool Session::connected() const noexcept { return state_ == SessionState::Connected; }
 std::uint64_t Session::generation() const noexcept { return generation_; }
 std::uint32_t Session::attempts() const noexcept { return attempts_; }
+const std::string& Session::last_rejection() const noexcept { return last_rejection_; }
 const std::optional<proto::Registered>& Session::registered() const noexcept { return registered_; }
 const plugin::ReconnectionPolicy& Session::reconnection_policy() const noexcept {
     return reconnector_.policy();
@@ -187,6 +188,7 @@ void Session::attempt_registration(plugin::TimePoint now) {
     }
 
     attempts_ = reconnector_.failed_attempts() + 1;
+    last_rejection_.clear();
     state_ = SessionState::Registering;
 
     proto::Register request;
@@ -263,6 +265,7 @@ void Session::handle(proto::Message&& message, plugin::TimePoint now) {
         return;
     }
     if (auto* error = std::get_if<proto::Error>(&message); error && state_ == SessionState::Registering) {
+        last_rejection_ = error->code;
         fail_registration("broker rejected REGISTER: " + error->code + ": " + error->message, now);
         return;
     }

@@ -85,6 +85,8 @@ public:
     [[nodiscard]] bool gave_up() const noexcept;
     // The description passed to on_gave_up, empty before.
     [[nodiscard]] const std::string& give_up_description() const noexcept;
+    // Error code of the broker's last ERROR reply to REGISTER, or "" (see Session).
+    [[nodiscard]] const std::string& last_rejection() const noexcept;
     [[nodiscard]] const Session& session() const noexcept;
 
 private:

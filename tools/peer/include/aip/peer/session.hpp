@@ -100,6 +100,9 @@ public:
     [[nodiscard]] std::uint64_t generation() const noexcept;
     // Registration attempts made in the current reconnection episode, the running one included.
     [[nodiscard]] std::uint32_t attempts() const noexcept;
+    // Error code of the broker's last ERROR reply to REGISTER ("id_in_use"), or "" when the last
+    // failed attempt got no ERROR (timeout, DISCONNECT).
+    [[nodiscard]] const std::string& last_rejection() const noexcept;
     // The last REGISTERED received.
     [[nodiscard]] const std::optional<proto::Registered>& registered() const noexcept;
     // The policy that drives the current or next reconnection episode.
@@ -137,6 +140,7 @@ private:
     SessionState state_{SessionState::Idle};
     std::uint64_t generation_{0};
     std::uint32_t attempts_{0};
+    std::string last_rejection_;
     plugin::Duration silence_limit_{0};  // heartbeat interval x liveness of the current session
     std::optional<proto::Registered> registered_;
     std::uint64_t dropped_sends_{0};
